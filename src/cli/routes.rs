@@ -1,0 +1,234 @@
+//! `reflex-django routes [--json]`: the routing table, the URLs, and where every
+//! setting came from.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Args;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::GlobalArgs;
+use crate::child_env;
+use crate::config::{Resolved, Source};
+use crate::error::{Error, Result};
+use crate::project::Project;
+use crate::proxy::routes::{Prefix, RouteTable};
+use crate::python::{self, probe};
+
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    /// Print the table as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct RouteRow {
+    prefix: String,
+    target: &'static str,
+    kind: crate::proxy::routes::RouteKind,
+    source: Source,
+}
+
+pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
+    let (project, resolved) = global.load(Vec::new())?;
+    let (static_prefix, notes) = static_prefix(&project, &resolved);
+    let table = RouteTable::from_config(
+        &resolved.config.prefixes,
+        static_prefix.as_ref().map(|(p, _)| p.clone()),
+    );
+    let rows: Vec<RouteRow> = table
+        .routes()
+        .iter()
+        .map(|route| {
+            use crate::proxy::routes::RouteKind::*;
+            let source = match route.kind {
+                Admin => resolved.source("prefixes.admin").clone(),
+                Backend => resolved.source("prefixes.backend").clone(),
+                Extra => resolved.source("prefixes.extra").clone(),
+                Static => static_prefix
+                    .as_ref()
+                    .map_or(Source::Default, |(_, s)| s.clone()),
+                Internal => Source::Default,
+            };
+            RouteRow {
+                prefix: route.prefix.to_string(),
+                target: "django",
+                kind: route.kind,
+                source,
+            }
+        })
+        .collect();
+    let config = &resolved.config;
+    let front_door = format!("http://{}:{}", config.proxy.host, config.proxy.port);
+    let app = format!("http://localhost:{}", config.reflex.frontend_port);
+    let settings: Vec<(String, Value, Source)> = settings_rows(&resolved);
+
+    let mut out = anstream::stdout().lock();
+    if args.json {
+        let settings: serde_json::Map<String, Value> = settings
+            .into_iter()
+            .map(|(path, value, source)| (path, json!({"value": value, "source": source})))
+            .collect();
+        let doc = json!({
+            "project": project.root,
+            "routes": rows,
+            "fallback": "reflex",
+            "public": {"app": app, "front_door": front_door},
+            "internal": {
+                "django": {"host": "127.0.0.1", "port": config.django.port, "server": config.django.server},
+                "reflex": {"host": "127.0.0.1", "port": config.reflex.backend_port},
+            },
+            "settings": settings,
+            "notes": notes,
+        });
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("serializable")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    let _ = writeln!(out, "Project  {}\n", project.root.display());
+    let _ = writeln!(out, "Routes (first match wins; prefixes match whole path segments)");
+    for row in &rows {
+        let _ = writeln!(
+            out,
+            "  {:<20} → {:<7} {:<9} {}",
+            row.prefix,
+            row.target,
+            format!("{:?}", row.kind).to_lowercase(),
+            row.source
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  {:<20} → {:<7} pages, /_event WebSocket, /_upload, /ping",
+        "everything else", "reflex"
+    );
+    let _ = writeln!(out, "\nPublic URLs");
+    let _ = writeln!(
+        out,
+        "  {:<11} {:<28} Reflex dev server; Django prefixes go through the front door",
+        "app", app
+    );
+    let _ = writeln!(out, "  {:<11} {front_door}", "front door");
+    let _ = writeln!(out, "\nInternal targets (127.0.0.1)");
+    let port = |p: Option<crate::config::Port>| {
+        p.map_or("a free port, picked at start".to_string(), |p| p.to_string())
+    };
+    let _ = writeln!(
+        out,
+        "  {:<11} {:<28} server: {}",
+        "django",
+        port(config.django.port),
+        serde_json::to_value(config.django.server)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(out, "  {:<11} {}", "reflex", port(config.reflex.backend_port));
+    let _ = writeln!(out, "\nSettings");
+    for (path, value, source) in &settings {
+        let _ = writeln!(out, "  {:<26} {:<28} {}", path, display_value(value), source);
+    }
+    for note in &notes {
+        let _ = writeln!(out, "\nnote: {note}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The static prefix and its source: the `prefixes.static` setting, else Django's
+/// `STATIC_URL` (asked from Python). Problems become notes, not failures.
+fn static_prefix(project: &Project, resolved: &Resolved) -> (Option<(Prefix, Source)>, Vec<String>) {
+    if let Some(p) = &resolved.config.prefixes.static_ {
+        return (
+            Some((p.0.clone(), resolved.source("prefixes.static").clone())),
+            Vec::new(),
+        );
+    }
+    let asked = python::find(project, resolved).and_then(|python| {
+        probe::probe(
+            &python,
+            &project.root,
+            &child_env::contract(resolved),
+            true,
+        )
+    });
+    let note = |e: Error| {
+        let mut text = format!("the static prefix is unknown: {}", e.message());
+        if let Some(h) = e.hint_text() {
+            text.push_str(&format!(" (hint: {h})"));
+        }
+        (None, vec![text])
+    };
+    match asked.map(|report| report.django) {
+        Ok(Some(probe::DjangoFacts::Loaded(settings))) => {
+            match django_static_prefix(&settings.static_url) {
+                Ok(p) => (
+                    p.map(|p| {
+                        (
+                            p,
+                            Source::Django {
+                                setting: "STATIC_URL".into(),
+                            },
+                        )
+                    }),
+                    Vec::new(),
+                ),
+                Err(e) => note(e),
+            }
+        }
+        Ok(Some(probe::DjangoFacts::Failed { error })) => note(
+            Error::new(format!("Django's settings did not load: {error}"))
+                .hint("run `reflex-django doctor`"),
+        ),
+        Ok(None) => (None, Vec::new()),
+        Err(e) => note(e),
+    }
+}
+
+/// The route for Django's `STATIC_URL`; `None` when static files live on another origin.
+pub(crate) fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
+    match Prefix::from_static_url(static_url) {
+        None => Ok(None),
+        Some(Ok(p)) => Ok(Some(p)),
+        Some(Err(e)) => Err(Error::new(format!("Django's STATIC_URL `{static_url}`: {e}"))
+            .hint(format!(
+                "{}; or set `prefixes.static` in reflex-django.yaml",
+                e.hint()
+            ))),
+    }
+}
+
+fn settings_rows(resolved: &Resolved) -> Vec<(String, Value, Source)> {
+    let tree = serde_json::to_value(&resolved.config).expect("config serializes");
+    resolved
+        .sources
+        .iter()
+        .map(|(path, source)| {
+            let value = path
+                .split('.')
+                .try_fold(&tree, |node, key| node.get(key))
+                .cloned()
+                .unwrap_or(Value::Null);
+            (path.clone(), value, source.clone())
+        })
+        .collect()
+}
+
+fn display_value(value: &Value) -> String {
+    match value {
+        Value::Null => "(unset)".into(),
+        Value::String(s) => s.clone(),
+        Value::Array(items) if items.is_empty() => "[]".into(),
+        Value::Array(items) => items
+            .iter()
+            .map(display_value)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,240 @@
+//! Configuration: the schema ([`types`]), and the layering that resolves it.
+//!
+//! Layers, lowest first: defaults < `manage.py` < `rxconfig.py` plugin literals <
+//! `reflex-django.yaml` < environment (`REFLEX_DJANGO_*`, the env file) < flags.
+//! Every layer is a JSON tree validated on its own against the schema; one rule merges
+//! them: for each leaf, the highest layer that sets it (non-null) wins, and the winner
+//! is recorded as that leaf's source.
+
+mod layers;
+pub use layers::env_vars;
+pub mod types;
+mod yaml;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Context, Error, Result};
+use crate::project::Project;
+pub use types::*;
+
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Source {
+    Default,
+    /// `os.environ.setdefault(...)` in `manage.py`.
+    ManagePy,
+    /// `ReflexDjangoPlugin(...)` in `rxconfig.py`.
+    Rxconfig,
+    /// `reflex-django.yaml`.
+    File,
+    /// An environment variable, possibly from the env file.
+    Env { var: String, from_env_file: bool },
+    Flag { flag: String },
+    /// Asked from Django at start-up (e.g. `STATIC_URL`).
+    Django { setting: String },
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::ManagePy => f.write_str("manage.py"),
+            Source::Rxconfig => f.write_str("rxconfig.py"),
+            Source::File => f.write_str(crate::project::CONFIG_FILE),
+            Source::Env {
+                var,
+                from_env_file: false,
+            } => write!(f, "env {var}"),
+            Source::Env {
+                var,
+                from_env_file: true,
+            } => write!(f, "env file {var}"),
+            Source::Flag { flag } => write!(f, "flag {flag}"),
+            Source::Django { setting } => write!(f, "Django {setting}"),
+        }
+    }
+}
+
+/// A value given on the command line for a config path (e.g. `--port` → `proxy.port`).
+#[derive(Clone, Debug)]
+pub struct FlagValue {
+    pub path: &'static str,
+    pub flag: &'static str,
+    pub value: Value,
+}
+
+/// The resolved configuration of a project.
+#[derive(Clone, Debug)]
+pub struct Resolved {
+    pub config: Config,
+    /// The source of every leaf setting, by dotted path (`proxy.port`).
+    pub sources: BTreeMap<String, Source>,
+    /// The env file that was loaded, if any.
+    pub env_file: Option<PathBuf>,
+    /// Variables from the env file that the environment does not already set.
+    pub env_file_vars: Vec<(String, String)>,
+}
+
+impl Resolved {
+    pub fn source(&self, path: &str) -> &Source {
+        self.sources.get(path).unwrap_or(&Source::Default)
+    }
+
+    /// The settings module, or an error that lists the five ways to set it.
+    pub fn settings_module(&self) -> Result<&str> {
+        self.config.settings_module.as_deref().ok_or_else(|| {
+            Error::new("no Django settings module is configured").hint(
+                "set `settings_module: mysite.settings` in reflex-django.yaml, pass \
+                 --settings, export DJANGO_SETTINGS_MODULE, or pass settings_module= to \
+                 ReflexDjangoPlugin in rxconfig.py",
+            )
+        })
+    }
+}
+
+/// Environment variable that sets a config path: `proxy.port` → `REFLEX_DJANGO_PROXY_PORT`.
+pub fn env_var_name(path: &str) -> String {
+    format!("REFLEX_DJANGO_{}", path.replace('.', "_").to_uppercase())
+}
+
+/// Resolves the project's configuration from every layer.
+pub fn load(project: &Project, flags: &[FlagValue]) -> Result<Resolved> {
+    load_with_env(project, flags, &|name| std::env::var(name).ok())
+}
+
+/// [`load`] with an explicit environment lookup (tests use a fixed one).
+pub fn load_with_env(
+    project: &Project,
+    flags: &[FlagValue],
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Resolved> {
+    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
+    let mut merged = layers::Merged::new(defaults.clone());
+
+    if let Some(settings) = project.manage_py_settings()? {
+        merged.set("settings_module", Value::String(settings), Source::ManagePy);
+    }
+    if let Some(args) = project.plugin_args()? {
+        for (path, value) in layers::rxconfig_layer(&args) {
+            layers::validate_leaf(path, &value).map_err(|e| {
+                e.in_source(&format!(
+                    "rxconfig.py: ReflexDjangoPlugin({}=…)",
+                    layers::plugin_param(path)
+                ))
+            })?;
+            merged.set(path, value, Source::Rxconfig);
+        }
+    }
+    if let Some(file) = &project.config_file {
+        let tree = yaml::read(file)?;
+        merged.overlay(&tree, &Source::File);
+    }
+
+    // The env file's location is itself a setting, so resolve it before reading it.
+    let flag_env_file = flags.iter().find(|f| f.path == "env_file");
+    let env_file_setting = match flag_env_file {
+        Some(flag) => Some(PathBuf::from(flag.value.as_str().unwrap_or_default())),
+        None => env(&env_var_name("env_file")).map(PathBuf::from),
+    };
+    let explicit = env_file_setting.is_some() || merged.source_of("env_file") != &Source::Default;
+    let env_file_rel = env_file_setting.unwrap_or_else(|| {
+        PathBuf::from(merged.get("env_file").and_then(Value::as_str).unwrap_or(".env"))
+    });
+    let env_file_path = project.root.join(&env_file_rel);
+    let env_file_vars = read_env_file(&env_file_path, explicit)?;
+    let from_file = |name: &str| {
+        env_file_vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let lookup = |name: &str| -> Option<(String, bool)> {
+        env(name)
+            .map(|v| (v, false))
+            .or_else(|| from_file(name).map(|v| (v, true)))
+    };
+    for (path, default) in layers::leaves(&defaults) {
+        let var = env_var_name(&path);
+        let found = lookup(&var).map(|v| (var.clone(), v)).or_else(|| {
+            // Django's own variable names the settings module too.
+            (path == "settings_module")
+                .then(|| lookup("DJANGO_SETTINGS_MODULE"))
+                .flatten()
+                .map(|v| ("DJANGO_SETTINGS_MODULE".to_string(), v))
+        });
+        let Some((var, (raw, from_env_file))) = found else {
+            continue;
+        };
+        if raw.is_empty() {
+            continue;
+        }
+        let value = layers::env_value(&raw, default);
+        layers::validate_leaf(&path, &value)
+            .map_err(|e| e.in_source(&format!("environment variable {var}={raw}")))?;
+        merged.set(
+            &path,
+            value,
+            Source::Env {
+                var,
+                from_env_file,
+            },
+        );
+    }
+
+    for flag in flags {
+        layers::validate_leaf(flag.path, &flag.value)
+            .map_err(|e| e.in_source(&format!("flag {}", flag.flag)))?;
+        merged.set(
+            flag.path,
+            flag.value.clone(),
+            Source::Flag {
+                flag: flag.flag.to_string(),
+            },
+        );
+    }
+
+    let (tree, sources) = merged.finish();
+    let config: Config = serde_json::from_value(tree)
+        .context("the merged configuration is invalid")
+        .map_err(|e| e.hint("this is a bug in reflex-django; please report it"))?;
+    let loaded = env_file_path.is_file().then_some(env_file_path);
+    Ok(Resolved {
+        config,
+        sources,
+        env_file: loaded,
+        env_file_vars,
+    })
+}
+
+/// Reads `KEY=value` pairs; a missing file is fine unless it was asked for explicitly.
+fn read_env_file(path: &Path, explicit: bool) -> Result<Vec<(String, String)>> {
+    if !path.is_file() {
+        if explicit {
+            return Err(
+                Error::new(format!("the env file {} does not exist", path.display())).hint(
+                    "create it, or point `env_file` in reflex-django.yaml at the right file",
+                ),
+            );
+        }
+        return Ok(Vec::new());
+    }
+    let iter = dotenvy::from_path_iter(path)
+        .with_context(|| format!("cannot read the env file {}", path.display()))?;
+    iter.map(|item| {
+        item.map_err(|e| {
+            Error::new(format!("cannot parse the env file {}", path.display()))
+                .cause(e)
+                .hint("each line must be KEY=value; quote values that contain spaces or #")
+        })
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,372 @@
+//! The `reflex-django.yaml` schema: every setting, its type and its default.
+//!
+//! Every struct denies unknown keys and fills missing ones with defaults, so the same
+//! types validate each configuration layer on its own and hold the merged result.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::proxy::routes::Prefix;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Django settings module, e.g. `backend.settings`.
+    pub settings_module: Option<String>,
+    /// Python interpreter of the project's environment.
+    pub python: Option<PathBuf>,
+    /// Environment file loaded for every child and forwarded command.
+    pub env_file: PathBuf,
+    #[serde(deserialize_with = "or_default")]
+    pub prefixes: Prefixes,
+    #[serde(deserialize_with = "or_default")]
+    pub proxy: Proxy,
+    #[serde(deserialize_with = "or_default")]
+    pub reflex: Reflex,
+    #[serde(deserialize_with = "or_default")]
+    pub django: Django,
+    #[serde(deserialize_with = "or_default")]
+    pub restart: Restart,
+    #[serde(deserialize_with = "or_default")]
+    pub shutdown: Shutdown,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            settings_module: None,
+            python: None,
+            env_file: PathBuf::from(".env"),
+            prefixes: Prefixes::default(),
+            proxy: Proxy::default(),
+            reflex: Reflex::default(),
+            django: Django::default(),
+            restart: Restart::default(),
+            shutdown: Shutdown::default(),
+        }
+    }
+}
+
+/// Path prefixes that go to Django; everything else goes to Reflex.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Prefixes {
+    pub admin: ConfigPrefix,
+    /// Your own Django views, e.g. `/api`.
+    pub backend: Option<ConfigPrefix>,
+    #[serde(deserialize_with = "or_default")]
+    pub extra: Vec<ConfigPrefix>,
+    /// Overrides the prefix taken from Django's `STATIC_URL`.
+    #[serde(rename = "static")]
+    pub static_: Option<ConfigPrefix>,
+}
+
+impl Default for Prefixes {
+    fn default() -> Self {
+        Prefixes {
+            admin: ConfigPrefix(Prefix::parse("/admin").expect("valid default")),
+            backend: None,
+            extra: Vec::new(),
+            static_: None,
+        }
+    }
+}
+
+/// The front door: the public address of the whole app.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Proxy {
+    pub host: String,
+    pub port: Port,
+    /// How long a request waits for a starting or restarting child.
+    pub hold_timeout: Seconds,
+}
+
+impl Default for Proxy {
+    fn default() -> Self {
+        Proxy {
+            host: "127.0.0.1".into(),
+            port: Port(8000),
+            hold_timeout: Seconds::from_secs(10),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Reflex {
+    /// Port of Reflex's Vite dev server.
+    pub frontend_port: Port,
+    /// Internal port of the Reflex backend; a free one is picked when unset.
+    pub backend_port: Option<Port>,
+    /// How long Reflex may take to become ready (the first run installs packages).
+    pub startup_timeout: Seconds,
+}
+
+impl Default for Reflex {
+    fn default() -> Self {
+        Reflex {
+            frontend_port: Port(3000),
+            backend_port: None,
+            startup_timeout: Seconds::from_secs(300),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Django {
+    pub server: DjangoServer,
+    /// Internal port of the Django server; a free one is picked when unset.
+    pub port: Option<Port>,
+    /// ASGI application, e.g. `backend.asgi:application`; derived from the settings
+    /// module when unset.
+    pub asgi: Option<String>,
+    /// Extra files or directories whose changes restart Django.
+    #[serde(deserialize_with = "or_default")]
+    pub watch: Vec<PathBuf>,
+    pub startup_timeout: Seconds,
+}
+
+impl Default for Django {
+    fn default() -> Self {
+        Django {
+            server: DjangoServer::Auto,
+            port: None,
+            asgi: None,
+            watch: Vec::new(),
+            startup_timeout: Seconds::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DjangoServer {
+    /// uvicorn when installed, else granian.
+    Auto,
+    Uvicorn,
+    Granian,
+    Runserver,
+}
+
+/// Restart policy for crashed children.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Restart {
+    pub backoff_initial: Seconds,
+    pub backoff_max: Seconds,
+    /// A child that stays up this long has its back-off reset.
+    pub stable_after: Seconds,
+    /// Give up after this many crashes within `crash_window`.
+    pub max_crashes: u32,
+    pub crash_window: Seconds,
+}
+
+impl Default for Restart {
+    fn default() -> Self {
+        Restart {
+            backoff_initial: Seconds(Duration::from_millis(500)),
+            backoff_max: Seconds::from_secs(10),
+            stable_after: Seconds::from_secs(30),
+            max_crashes: 5,
+            crash_window: Seconds::from_secs(60),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Shutdown {
+    /// Time between SIGTERM and SIGKILL.
+    pub grace: Seconds,
+}
+
+impl Default for Shutdown {
+    fn default() -> Self {
+        Shutdown {
+            grace: Seconds::from_secs(5),
+        }
+    }
+}
+
+/// An empty section or list (`proxy:` with every line commented out) means "defaults".
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// A TCP port, 1–65535.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Port(pub u16);
+
+impl<'de> Deserialize<'de> for Port {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Port;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number from 1 to 65535")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Port, E> {
+                match u16::try_from(v) {
+                    Ok(p) if p > 0 => Ok(Port(p)),
+                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
+                }
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
+                match u64::try_from(v) {
+                    Ok(v) => self.visit_u64(v),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Port, E> {
+                match v.trim().parse::<u64>() {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A path prefix as written in configuration, validated by the prefix rules.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct ConfigPrefix(pub Prefix);
+
+impl<'de> Deserialize<'de> for ConfigPrefix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Prefix::parse(&raw)
+            .map(ConfigPrefix)
+            // The hint travels inside the message; the loader splits it off again.
+            .map_err(|e| de::Error::custom(format!("{e}{HINT_MARK}{}", e.hint())))
+    }
+}
+
+/// Separates a message from its hint inside serde's string-only custom errors.
+pub(crate) const HINT_MARK: &str = "\u{1f}hint:";
+
+/// A duration written as seconds (`5`, `0.5`) or with a unit (`500ms`, `5s`, `2m`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Seconds(pub Duration);
+
+impl Seconds {
+    pub const fn from_secs(s: u64) -> Self {
+        Seconds(Duration::from_secs(s))
+    }
+
+    pub fn parse(text: &str) -> Option<Seconds> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let scale = match unit.trim() {
+            "" | "s" | "sec" | "secs" => 1.0,
+            "ms" => 0.001,
+            "m" | "min" => 60.0,
+            _ => return None,
+        };
+        Duration::try_from_secs_f64(number * scale).ok().map(Seconds)
+    }
+}
+
+impl fmt::Display for Seconds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{}s", ms / 1000)
+        } else {
+            write!(f, "{ms}ms")
+        }
+    }
+}
+
+impl Serialize for Seconds {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Seconds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Seconds;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as `5s`, `500ms` or a number of seconds")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Seconds, E> {
+                Ok(Seconds::from_secs(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Seconds, E> {
+                u64::try_from(v)
+                    .map(Seconds::from_secs)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Seconds, E> {
+                Duration::try_from_secs_f64(v)
+                    .map(Seconds)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Float(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Seconds, E> {
+                Seconds::parse(v).ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_and_without_units() {
+        assert_eq!(Seconds::parse("5"), Some(Seconds::from_secs(5)));
+        assert_eq!(Seconds::parse("5s"), Some(Seconds::from_secs(5)));
+        assert_eq!(
+            Seconds::parse("500ms"),
+            Some(Seconds(Duration::from_millis(500)))
+        );
+        assert_eq!(Seconds::parse("2m"), Some(Seconds::from_secs(120)));
+        assert_eq!(
+            Seconds::parse("0.25"),
+            Some(Seconds(Duration::from_millis(250)))
+        );
+        assert_eq!(Seconds::parse("soon"), None);
+        assert_eq!(Seconds::parse("5h"), None);
+    }
+
+    #[test]
+    fn durations_round_trip_through_display() {
+        for s in ["500ms", "5s", "60s"] {
+            assert_eq!(Seconds::parse(s).unwrap().to_string(), s);
+        }
+    }
+
+    #[test]
+    fn defaults_survive_a_round_trip() {
+        let value = serde_json::to_value(Config::default()).unwrap();
+        let back: Config = serde_json::from_value(value).unwrap();
+        assert_eq!(back, Config::default());
+    }
+}

@@ -1,0 +1,22 @@
+//! reflex-django: run Django and Reflex together under one command.
+//!
+//! The binary is a thin shell around [`main`], so tests can drive the whole CLI
+//! in-process as well as through the real executable.
+
+pub mod bun;
+pub mod child_env;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ports;
+pub mod project;
+pub mod proxy;
+pub mod python;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs the CLI with `args` (the first one is the program name) and returns the exit code.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    cli::main(args)
+}

@@ -1,0 +1,308 @@
+//! The prefix rules and the route table: which paths belong to Django.
+//!
+//! This is the one implementation of the rules; the front-door proxy and the Vite
+//! proxy rules are both derived from a [`RouteTable`].
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::config::Prefixes;
+
+/// Paths Reflex serves itself. They never go to Django, and a configured prefix that
+/// equals or sits under one of them is a configuration error.
+pub const REFLEX_RESERVED: &[&str] = &[
+    "/_event",
+    "/_upload",
+    "/_health",
+    "/ping",
+    "/_all_routes",
+    "/auth-codespace",
+];
+
+/// Prefix of the Django views that ship with the `reflex_django` Python package
+/// (e.g. the session hand-off used by the auth pages).
+pub const INTERNAL_PREFIX: &str = "/_reflex_django";
+
+/// A normalised URL path prefix: `/seg[/seg…]`, no trailing slash, never `/`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Prefix(String);
+
+/// Why a prefix was refused; `Display` gives the problem, [`PrefixError::hint`] the fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PrefixError {
+    #[error("a prefix cannot be empty or `/` (that would send every path to Django)")]
+    Root,
+    #[error("`{raw}` is not a path prefix: `{bad}` is not allowed in a URL path")]
+    BadChar { raw: String, bad: char },
+    #[error("`{raw}` is not a path prefix: `.` and `..` segments are not allowed")]
+    DotSegment { raw: String },
+    #[error("`{prefix}` collides with Reflex's reserved path `{reserved}`")]
+    Reserved { prefix: String, reserved: String },
+}
+
+impl PrefixError {
+    pub fn hint(&self) -> String {
+        match self {
+            PrefixError::Root => {
+                "use a path such as `/admin` or `/api`; Reflex serves everything else".into()
+            }
+            PrefixError::BadChar { .. } | PrefixError::DotSegment { .. } => {
+                "write the prefix as a plain path, e.g. `/api` or `/billing/v2`".into()
+            }
+            PrefixError::Reserved { .. } => format!(
+                "Reflex needs these paths for itself: {}; pick another prefix",
+                REFLEX_RESERVED.join(", ")
+            ),
+        }
+    }
+}
+
+impl Prefix {
+    /// Normalises and validates a prefix: a missing leading `/` is added, repeated and
+    /// trailing slashes are dropped; `/`, odd characters and Reflex's paths are refused.
+    pub fn parse(raw: &str) -> Result<Prefix, PrefixError> {
+        let trimmed = raw.trim();
+        let mut out = String::with_capacity(trimmed.len() + 1);
+        for segment in trimmed.split('/').filter(|s| !s.is_empty()) {
+            if segment == "." || segment == ".." {
+                return Err(PrefixError::DotSegment { raw: raw.into() });
+            }
+            if let Some(bad) = segment.chars().find(|c| !is_path_char(*c)) {
+                return Err(PrefixError::BadChar {
+                    raw: raw.into(),
+                    bad,
+                });
+            }
+            out.push('/');
+            out.push_str(segment);
+        }
+        if out.is_empty() {
+            return Err(PrefixError::Root);
+        }
+        let prefix = Prefix(out);
+        let under = |reserved: &&&str| {
+            let rest = prefix.0.strip_prefix(**reserved);
+            rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        if let Some(reserved) = REFLEX_RESERVED.iter().find(under) {
+            return Err(PrefixError::Reserved {
+                prefix: prefix.0,
+                reserved: (*reserved).into(),
+            });
+        }
+        Ok(prefix)
+    }
+
+    /// A prefix for Django's `STATIC_URL`, or `None` when static files are served from
+    /// another origin (`https://cdn…/static/`, `//cdn…`) and so never reach us.
+    pub fn from_static_url(static_url: &str) -> Option<Result<Prefix, PrefixError>> {
+        let url = static_url.trim();
+        if url.is_empty() || url.starts_with("//") || url.contains("://") {
+            return None;
+        }
+        Some(Prefix::parse(url))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Segment-boundary match: `/admin` matches `/admin` and `/admin/x`, not `/administrator`.
+    pub fn matches(&self, path: &str) -> bool {
+        match path.strip_prefix(self.0.as_str()) {
+            Some(rest) => rest.is_empty() || rest.starts_with('/'),
+            None => false,
+        }
+    }
+}
+
+impl fmt::Display for Prefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// RFC 3986 `pchar` minus `%`-less oddities: unreserved, sub-delims, `:`, `@`, `%`.
+fn is_path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@%".contains(c)
+}
+
+/// Why a prefix belongs to Django; shown by `routes` and used in error messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteKind {
+    Admin,
+    Static,
+    Backend,
+    Extra,
+    Internal,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    Django,
+    Reflex,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Route {
+    pub prefix: Prefix,
+    pub kind: RouteKind,
+}
+
+/// The Django prefixes; every other path goes to Reflex.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+}
+
+impl RouteTable {
+    /// Builds the table; a prefix listed twice is kept once, under its first kind.
+    pub fn new(routes: impl IntoIterator<Item = Route>) -> Self {
+        let mut table = RouteTable::default();
+        for route in routes {
+            if !table.routes.iter().any(|r| r.prefix == route.prefix) {
+                table.routes.push(route);
+            }
+        }
+        table
+    }
+
+    /// The table for a configuration: admin, static, backend, extra and internal
+    /// prefixes. `static_prefix` comes from Django's `STATIC_URL` unless configured.
+    pub fn from_config(prefixes: &Prefixes, static_prefix: Option<Prefix>) -> Self {
+        let configured_static = prefixes.static_.as_ref().map(|p| p.0.clone());
+        let route = |prefix: Prefix, kind| Route { prefix, kind };
+        let mut routes = vec![route(prefixes.admin.0.clone(), RouteKind::Admin)];
+        routes.extend(
+            configured_static
+                .or(static_prefix)
+                .map(|p| route(p, RouteKind::Static)),
+        );
+        routes.extend(
+            prefixes
+                .backend
+                .as_ref()
+                .map(|p| route(p.0.clone(), RouteKind::Backend)),
+        );
+        routes.extend(
+            prefixes
+                .extra
+                .iter()
+                .map(|p| route(p.0.clone(), RouteKind::Extra)),
+        );
+        routes.push(route(
+            Prefix(INTERNAL_PREFIX.to_string()),
+            RouteKind::Internal,
+        ));
+        RouteTable::new(routes)
+    }
+
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    pub fn target(&self, path: &str) -> Target {
+        if self.routes.iter().any(|r| r.prefix.matches(path)) {
+            Target::Django
+        } else {
+            Target::Reflex
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Prefix {
+        Prefix::parse(s).unwrap()
+    }
+
+    #[test]
+    fn normalises() {
+        assert_eq!(p("/admin/").as_str(), "/admin");
+        assert_eq!(p("admin").as_str(), "/admin");
+        assert_eq!(p("//api//v1/").as_str(), "/api/v1");
+        assert_eq!(p("  /static/ ").as_str(), "/static");
+    }
+
+    #[test]
+    fn refuses_root_and_junk() {
+        assert_eq!(Prefix::parse("/"), Err(PrefixError::Root));
+        assert_eq!(Prefix::parse(""), Err(PrefixError::Root));
+        assert_eq!(Prefix::parse("///"), Err(PrefixError::Root));
+        assert!(matches!(
+            Prefix::parse("/a b"),
+            Err(PrefixError::BadChar { bad: ' ', .. })
+        ));
+        assert!(matches!(
+            Prefix::parse("/api?x=1"),
+            Err(PrefixError::BadChar { bad: '?', .. })
+        ));
+        assert!(matches!(
+            Prefix::parse("/a/../b"),
+            Err(PrefixError::DotSegment { .. })
+        ));
+    }
+
+    #[test]
+    fn refuses_reflex_paths_and_paths_under_them() {
+        for bad in ["/_event", "/_event/", "/_event/x", "/ping", "/_upload/files"] {
+            assert!(
+                matches!(Prefix::parse(bad), Err(PrefixError::Reserved { .. })),
+                "{bad} should be refused"
+            );
+        }
+        // Only segment boundaries count.
+        assert!(Prefix::parse("/pingpong").is_ok());
+        assert!(Prefix::parse("/_events").is_ok());
+    }
+
+    #[test]
+    fn matches_on_segment_boundaries() {
+        let admin = p("/admin");
+        assert!(admin.matches("/admin"));
+        assert!(admin.matches("/admin/"));
+        assert!(admin.matches("/admin/x/y"));
+        assert!(!admin.matches("/administrator"));
+        assert!(!admin.matches("/adm"));
+        assert!(!admin.matches("/x/admin"));
+    }
+
+    #[test]
+    fn static_url_from_other_origins_is_not_routed() {
+        assert_eq!(Prefix::from_static_url("/static/"), Some(Ok(p("/static"))));
+        assert_eq!(Prefix::from_static_url("static/"), Some(Ok(p("/static"))));
+        assert_eq!(Prefix::from_static_url("https://cdn.example.com/s/"), None);
+        assert_eq!(Prefix::from_static_url("//cdn.example.com/s/"), None);
+    }
+
+    #[test]
+    fn table_routes_to_django_only_under_prefixes() {
+        let table = RouteTable::new([
+            Route {
+                prefix: p("/admin"),
+                kind: RouteKind::Admin,
+            },
+            Route {
+                prefix: p("/api"),
+                kind: RouteKind::Backend,
+            },
+            Route {
+                prefix: p("/admin"),
+                kind: RouteKind::Extra,
+            },
+        ]);
+        assert_eq!(table.routes().len(), 2);
+        assert_eq!(table.target("/admin/login/"), Target::Django);
+        assert_eq!(table.target("/api"), Target::Django);
+        assert_eq!(table.target("/apix"), Target::Reflex);
+        assert_eq!(table.target("/"), Target::Reflex);
+        assert_eq!(table.target("/_event/"), Target::Reflex);
+    }
+}

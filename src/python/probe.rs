@@ -1,0 +1,140 @@
+//! One Python call that reports versions and, on request, facts from Django's settings.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::Python;
+use crate::error::{Context, Error, Result};
+
+const SCRIPT: &str = include_str!("probe.py");
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Report {
+    pub python: String,
+    pub executable: PathBuf,
+    pub packages: BTreeMap<String, Package>,
+    /// Present when Django facts were asked for.
+    pub django: Option<DjangoFacts>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Package {
+    pub importable: bool,
+    pub version: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum DjangoFacts {
+    Loaded(Settings),
+    Failed { error: String },
+}
+
+/// What reflex-django needs from Django's settings.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub settings_file: Option<PathBuf>,
+    pub static_url: String,
+    pub debug: bool,
+    /// Absolute paths of SQLite database files.
+    pub sqlite_files: Vec<PathBuf>,
+    pub media_root: Option<PathBuf>,
+    pub apps: Vec<App>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct App {
+    pub label: String,
+    pub path: PathBuf,
+}
+
+impl Report {
+    pub fn package(&self, module: &str) -> Option<&Package> {
+        self.packages.get(module)
+    }
+}
+
+/// Runs the probe with `env` on top of ours. `django` also loads the settings (which
+/// runs the project's settings code) and reports what it found.
+pub fn probe(
+    python: &Python,
+    root: &Path,
+    env: &[(String, String)],
+    django: bool,
+) -> Result<Report> {
+    let mut cmd = Command::new(&python.path);
+    cmd.arg("-c")
+        .arg(SCRIPT)
+        .arg("--path")
+        .arg(root)
+        .current_dir(root)
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    if django {
+        cmd.arg("--django");
+    }
+    let output = output_with_timeout(cmd, Duration::from_secs(60))
+        .with_context(|| format!("cannot run {}", python.path.display()))?;
+    let last_line = output.stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last_line).map_err(|_| {
+        Error::new(format!(
+            "{} did not answer reflex-django's environment check",
+            python.path.display()
+        ))
+        .cause(output.stderr.trim())
+        .hint("make sure this is a working Python 3 interpreter (try running it by hand)")
+    })
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub success: bool,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` to completion with captured output, killing it after `timeout`.
+pub fn output_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Result<Output> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(mut pipe) = pipe {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            text
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("no answer within {}s", timeout.as_secs()),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok(Output {
+        success: status.success(),
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
