@@ -5,13 +5,16 @@ use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use crate::error::{Error, Result};
 
 /// Checks that `host:port` can be bound, naming the holder when it cannot.
-pub fn ensure_free(host: &str, port: u16, what: &str) -> Result<()> {
+/// `flag` is the command-line option that changes this port, for the hint.
+pub fn ensure_free(host: &str, port: u16, what: &str, flag: &str) -> Result<()> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| {
-            Error::new(format!("cannot resolve the address {host}:{port} for {what}"))
-                .cause(e)
-                .hint("use an IP address such as 127.0.0.1 or 0.0.0.0")
+            Error::new(format!(
+                "cannot resolve the address {host}:{port} for {what}"
+            ))
+            .cause(e)
+            .hint("use an IP address such as 127.0.0.1 or 0.0.0.0")
         })?
         .collect();
     for addr in addrs {
@@ -19,15 +22,14 @@ pub fn ensure_free(host: &str, port: u16, what: &str) -> Result<()> {
             let holder = holder_of(port)
                 .map(|h| format!(" by {h}"))
                 .unwrap_or_default();
-            return Err(Error::new(format!(
-                "port {port} ({what}) is already in use{holder}"
-            ))
-            .cause(e)
-            .hint(format!(
-                "stop the other program, or choose another port (e.g. --port {} or in \
-                 reflex-django.yaml)",
-                port.saturating_add(1)
-            )));
+            return Err(
+                Error::new(format!("port {port} ({what}) is already in use{holder}"))
+                    .cause(e)
+                    .hint(format!(
+                        "stop the other program, or pick another port with {flag} (or in \
+                 reflex-django.yaml)"
+                    )),
+            );
         }
     }
     Ok(())
@@ -49,7 +51,11 @@ pub fn holder_of(port: u16) -> Option<String> {
         return None;
     }
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
@@ -116,13 +122,16 @@ mod tests {
     fn a_held_port_names_this_process() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let err = ensure_free("127.0.0.1", port, "the front door").unwrap_err();
+        let err = ensure_free("127.0.0.1", port, "the front door", "--port").unwrap_err();
         assert!(
-            err.message().contains(&format!("port {port} (the front door) is already in use by pid {}", std::process::id())),
+            err.message().contains(&format!(
+                "port {port} (the front door) is already in use by pid {}",
+                std::process::id()
+            )),
             "{err}"
         );
         assert!(err.hint_text().unwrap().contains("--port"));
         drop(listener);
-        ensure_free("127.0.0.1", port, "the front door").unwrap();
+        ensure_free("127.0.0.1", port, "the front door", "--port").unwrap();
     }
 }

@@ -49,9 +49,7 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
             ));
             checks.push(Check::new(
                 "manage.py",
-                project
-                    .require_manage_py()
-                    .map(|p| p.display().to_string()),
+                project.require_manage_py().map(|p| p.display().to_string()),
             ));
             match crate::config::load(&project, &global.flag_values()) {
                 Err(e) => checks.push(Check::new("configuration", Err(e))),
@@ -84,12 +82,18 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
     let (host, port) = proxy_port;
     checks.push(Check::new(
         "front door port",
-        ports::ensure_free(&host, port, "the front door").map(|_| format!("{host}:{port} is free")),
+        ports::ensure_free(&host, port, "the front door", "--port")
+            .map(|_| format!("{host}:{port} is free")),
     ));
     checks.push(Check::new(
         "frontend port",
-        ports::ensure_free("0.0.0.0", frontend_port, "Reflex's frontend")
-            .map(|_| format!("{frontend_port} is free")),
+        ports::ensure_free(
+            "0.0.0.0",
+            frontend_port,
+            "Reflex's frontend",
+            "--frontend-port",
+        )
+        .map(|_| format!("{frontend_port} is free")),
     ));
 
     let mut out = anstream::stdout().lock();
@@ -148,24 +152,29 @@ fn package_checks(report: &Report, server: DjangoServer) -> Vec<Check> {
             .map(|p| p.version.clone().unwrap_or_else(|| "installed".into()))
     };
     let missing = |what: &str, dist: &str| {
-        Error::new(format!("{what} is not installed in this Python"))
-            .hint(format!("{} -m pip install {dist}", report.executable.display()))
+        Error::new(format!("{what} in this Python")).hint(format!(
+            "{} -m pip install {dist}",
+            report.executable.display()
+        ))
     };
     let require = |name: &'static str, module: &str, dist: &str| {
-        Check::new(name, installed(module).ok_or_else(|| missing(module, dist)))
+        Check::new(
+            name,
+            installed(module).ok_or_else(|| missing(&format!("{module} is not installed"), dist)),
+        )
     };
     let server_check = match server {
         DjangoServer::Runserver => Ok("runserver (Django's own)".to_string()),
         DjangoServer::Uvicorn => installed("uvicorn")
             .map(|v| format!("uvicorn {v}"))
-            .ok_or_else(|| missing("uvicorn", "uvicorn")),
+            .ok_or_else(|| missing("uvicorn is not installed", "uvicorn")),
         DjangoServer::Granian => installed("granian")
             .map(|v| format!("granian {v}"))
-            .ok_or_else(|| missing("granian", "granian")),
+            .ok_or_else(|| missing("granian is not installed", "granian")),
         DjangoServer::Auto => installed("uvicorn")
             .map(|v| format!("uvicorn {v}"))
             .or_else(|| installed("granian").map(|v| format!("granian {v}")))
-            .ok_or_else(|| missing("neither uvicorn nor granian", "uvicorn")),
+            .ok_or_else(|| missing("neither uvicorn nor granian is installed", "uvicorn")),
     };
     vec![
         require("django", "django", "django"),

@@ -12,8 +12,8 @@ use crate::error::{Context, Error, Result};
 
 /// The file as a JSON tree of the keys it sets, after checking it against the schema.
 pub(super) fn read(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse(&text).map_err(|e| {
         let source = display_name(path, e.location);
         e.in_source(&source)
@@ -48,8 +48,9 @@ fn parse(text: &str) -> Result<Value, YamlError> {
     // Checking against the typed schema first gives precise, located errors.
     if let Err(e) = serde_yaml::from_str::<Option<Config>>(text) {
         let location = e.location().map(|l| (l.line(), l.column()));
+        let message = complete_path(&e.to_string(), text, location);
         return Err(YamlError {
-            error: describe(&e.to_string()),
+            error: describe(&message),
             location,
         });
     }
@@ -58,6 +59,31 @@ fn parse(text: &str) -> Result<Value, YamlError> {
         error: describe(&e.to_string()),
     })?;
     Ok(tree.unwrap_or(Value::Object(Default::default())))
+}
+
+/// serde_yaml reports errors inside an optional value with the parent's path only
+/// (`prefixes: …` for a bad `prefixes.backend`); when the location is a `key:` whose
+/// name the path lacks, add it.
+fn complete_path(message: &str, text: &str, location: Option<(usize, usize)>) -> String {
+    let Some((line, column)) = location else {
+        return message.to_string();
+    };
+    let Some(caps) = KEYED.captures(message) else {
+        return message.to_string();
+    };
+    let key = text
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|l| l.get(column.saturating_sub(1)..))
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_'));
+    match key {
+        Some(key) if !caps["path"].ends_with(key) && !caps["rest"].starts_with("unknown field") => {
+            format!("{}.{key}: {}", &caps["path"], &caps["rest"])
+        }
+        _ => message.to_string(),
+    }
 }
 
 static UNKNOWN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
@@ -94,8 +120,10 @@ fn describe(message: &str) -> Error {
         return schema_error(&caps["path"], &caps["rest"]);
     }
     if message.starts_with("invalid type") {
-        return Error::new(format!("the top level must be a mapping of settings ({message})"))
-            .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
+        return Error::new(format!(
+            "the top level must be a mapping of settings ({message})"
+        ))
+        .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
     }
     Error::new(format!("invalid YAML: {message}")).hint(
         "check the indentation (spaces, not tabs), the `key: value` form and the quotes near \
@@ -145,8 +173,26 @@ mod tests {
     #[test]
     fn bad_prefix_carries_the_prefix_hint() {
         let (msg, _) = err("prefixes:\n  extra: [/_event/x]\n");
-        assert!(msg.contains("collides with Reflex's reserved path `/_event`"), "{msg}");
+        assert!(
+            msg.contains("collides with Reflex's reserved path `/_event`"),
+            "{msg}"
+        );
         assert!(msg.contains("hint: Reflex needs these paths"), "{msg}");
+    }
+
+    #[test]
+    fn errors_inside_optional_values_name_the_key() {
+        let (msg, loc) = err("prefixes:\n  backend: /ping\n");
+        assert_eq!(loc, Some((2, 3)));
+        assert!(
+            msg.starts_with("`prefixes.backend`: `/ping` collides"),
+            "{msg}"
+        );
+        let (msg, _) = err("reflex:\n  backend_port: 0\n");
+        assert!(
+            msg.starts_with("`reflex.backend_port`: expected a port"),
+            "{msg}"
+        );
     }
 
     #[test]

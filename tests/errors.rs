@@ -1,0 +1,216 @@
+//! Every configuration and environment error: the message names the problem and the
+//! hint names the fix. Snapshots of what the user actually sees on stderr.
+
+mod common;
+
+use std::path::Path;
+
+use common::{reflex_django, stderr, stdout};
+
+/// Runs `reflex-django args…` in `dir`, expects failure with `code`, returns stderr
+/// with the temp path replaced by `[DIR]`.
+fn fails(dir: &Path, args: &[&str], env: &[(&str, &str)], code: i32) -> String {
+    let mut cmd = reflex_django(dir);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    scrub(&stderr(&out), dir)
+}
+
+fn scrub(text: &str, dir: &Path) -> String {
+    let dir = dir.to_string_lossy();
+    let real = std::fs::canonicalize(dir.as_ref()).unwrap();
+    text.replace(real.to_string_lossy().as_ref(), "[DIR]")
+        .replace(dir.as_ref(), "[DIR]")
+}
+
+fn project_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+const MANAGE: &str =
+    "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mysite.settings')\n";
+
+#[test]
+fn malformed_yaml_points_at_line_and_column() {
+    let dir = project_with(&[
+        ("reflex-django.yaml", "proxy:\n  port: 8000\n\thost: x\n"),
+        ("manage.py", MANAGE),
+    ]);
+    insta::assert_snapshot!(fails(dir.path(), &["check"], &[], 2));
+}
+
+#[test]
+fn unknown_key_suggests_the_right_one() {
+    let dir = project_with(&[
+        ("reflex-django.yaml", "proxy:\n  prot: 8001\n"),
+        ("manage.py", MANAGE),
+    ]);
+    insta::assert_snapshot!(fails(dir.path(), &["check"], &[], 2));
+    let dir = project_with(&[("reflex-django.yaml", "setings_module: a.b\n")]);
+    insta::assert_snapshot!(
+        "unknown_top_level_key",
+        fails(dir.path(), &["routes"], &[], 2)
+    );
+}
+
+#[test]
+fn wrong_type_names_the_expected_type() {
+    let dir = project_with(&[("reflex-django.yaml", "restart:\n  backoff_max: soon\n")]);
+    insta::assert_snapshot!(fails(dir.path(), &["routes"], &[], 2));
+    let dir = project_with(&[("reflex-django.yaml", "prefixes:\n  extra: /billing\n")]);
+    insta::assert_snapshot!("list_expected", fails(dir.path(), &["routes"], &[], 2));
+}
+
+#[test]
+fn prefix_colliding_with_reflex_is_refused_wherever_it_is_written() {
+    let dir = project_with(&[("reflex-django.yaml", "prefixes:\n  backend: /_event/api\n")]);
+    insta::assert_snapshot!("in_yaml", fails(dir.path(), &["routes"], &[], 2));
+    let dir = project_with(&[(
+        "rxconfig.py",
+        "from reflex_django import ReflexDjangoPlugin\nplugins = [ReflexDjangoPlugin(extra_prefixes=('/ping',))]\n",
+    )]);
+    insta::assert_snapshot!("in_rxconfig", fails(dir.path(), &["routes"], &[], 2));
+    let dir = project_with(&[("manage.py", MANAGE)]);
+    insta::assert_snapshot!(
+        "in_env",
+        fails(
+            dir.path(),
+            &["routes"],
+            &[("REFLEX_DJANGO_PREFIXES_ADMIN", "/")],
+            2
+        )
+    );
+}
+
+#[test]
+fn bad_environment_value_names_the_variable() {
+    let dir = project_with(&[("manage.py", MANAGE)]);
+    insta::assert_snapshot!(fails(
+        dir.path(),
+        &["routes"],
+        &[("REFLEX_DJANGO_PROXY_PORT", "70000")],
+        2
+    ));
+}
+
+#[test]
+fn no_project() {
+    let dir = tempfile::tempdir().unwrap();
+    insta::assert_snapshot!(fails(dir.path(), &["migrate"], &[], 2));
+}
+
+#[test]
+fn missing_manage_py() {
+    let dir = project_with(&[("reflex-django.yaml", "")]);
+    insta::assert_snapshot!(fails(dir.path(), &["migrate"], &[], 2));
+}
+
+#[test]
+fn configured_python_that_does_not_exist() {
+    let dir = project_with(&[
+        ("reflex-django.yaml", "python: .venv311/bin/python\n"),
+        ("manage.py", MANAGE),
+    ]);
+    insta::assert_snapshot!(fails(dir.path(), &["migrate"], &[], 2));
+}
+
+#[test]
+fn no_python_anywhere() {
+    let dir = project_with(&[("manage.py", MANAGE)]);
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    insta::assert_snapshot!(fails(dir.path(), &["migrate"], &[("PATH", path)], 2));
+}
+
+#[test]
+fn explicit_env_file_that_does_not_exist() {
+    let dir = project_with(&[("manage.py", MANAGE)]);
+    insta::assert_snapshot!(fails(
+        dir.path(),
+        &["--env-file", "prod.env", "migrate"],
+        &[],
+        2
+    ));
+}
+
+#[test]
+fn unparsable_env_file() {
+    let dir = project_with(&[("manage.py", MANAGE), (".env", "GOOD=1\nBAD LINE\n")]);
+    insta::assert_snapshot!(fails(dir.path(), &["migrate"], &[], 2));
+}
+
+/// `doctor` with everything wrong: Python without Django/Reflex, settings that do not
+/// import, no bun, both ports taken. Every ✗ has a hint; exit code 1.
+#[test]
+fn doctor_reports_each_problem_with_a_fix() {
+    let dir = project_with(&[
+        ("manage.py", MANAGE),
+        ("reflex-django.yaml", "settings_module: nosuch.settings\n"),
+    ]);
+    // A bare venv of the test Python: no Django, no Reflex.
+    let bare = dir.path().join("bare");
+    let made = std::process::Command::new(common::python())
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&bare)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let frontend = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let proxy_port = proxy.local_addr().unwrap().port().to_string();
+    let frontend_port = frontend.local_addr().unwrap().port().to_string();
+    let reflex_dir = tempfile::tempdir().unwrap();
+    let out = reflex_django(dir.path())
+        .arg("doctor")
+        .env("VIRTUAL_ENV", &bare)
+        .env("PATH", "/usr/bin:/bin")
+        .env("REFLEX_DIR", reflex_dir.path())
+        .env("REFLEX_DJANGO_PROXY_PORT", &proxy_port)
+        .env("REFLEX_DJANGO_REFLEX_FRONTEND_PORT", &frontend_port)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = scrub(&stdout(&out), dir.path())
+        .replace(&proxy_port, "[PROXY_PORT]")
+        .replace(&frontend_port, "[FRONTEND_PORT]")
+        .replace(&std::process::id().to_string(), "[PID]");
+    let text = regex::Regex::new(r"3\.\d+\.\d+")
+        .unwrap()
+        .replace_all(&text, "3.X.Y");
+    let text = regex::Regex::new(r"by pid \[PID\] \([^)]*\)")
+        .unwrap()
+        .replace_all(&text, "by pid [PID] (test)");
+    insta::assert_snapshot!(text);
+}
+
+/// The happy path of `doctor` in a real project with the test venv.
+#[test]
+fn doctor_passes_in_a_working_project() {
+    let project = common::DjangoProject::new();
+    let out = project
+        .cmd()
+        .arg("doctor")
+        .env("REFLEX_DJANGO_PROXY_PORT", "18743")
+        .env("REFLEX_DJANGO_REFLEX_FRONTEND_PORT", "18744")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("✓ settings         mysite.settings (manage.py) loads"),
+        "{text}"
+    );
+    assert!(text.contains("✓ django"), "{text}");
+    assert!(text.contains("✓ reflex "), "{text}");
+    assert!(text.contains("✓ asgi server      uvicorn"), "{text}");
+    assert!(out.status.success(), "{text}");
+}
