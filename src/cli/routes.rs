@@ -180,7 +180,7 @@ fn static_prefix(
     };
     match asked.map(|report| report.django) {
         Ok(Some(probe::DjangoFacts::Loaded(settings))) => {
-            match django_static_prefix(&settings.static_url) {
+            match crate::stack::django_static_prefix(&settings.static_url) {
                 Ok(p) => (
                     p.map(|p| {
                         (
@@ -201,20 +201,6 @@ fn static_prefix(
         ),
         Ok(None) => (None, Vec::new()),
         Err(e) => note(e),
-    }
-}
-
-/// The route for Django's `STATIC_URL`; `None` when static files live on another origin.
-pub(crate) fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
-    match Prefix::from_static_url(static_url) {
-        None => Ok(None),
-        Some(Ok(p)) => Ok(Some(p)),
-        Some(Err(e)) => Err(
-            Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
-                "{}; or set `prefixes.static` in reflex-django.yaml",
-                e.hint()
-            )),
-        ),
     }
 }
 

@@ -75,6 +75,14 @@ impl Project {
         Ok(pyliteral::plugin_args(&text))
     }
 
+    /// The Reflex app's package directory (`<root>/<app_name>`), from `rxconfig.py`.
+    pub fn reflex_app_dir(&self) -> Result<Option<PathBuf>> {
+        let Some(path) = &self.rxconfig else {
+            return Ok(None);
+        };
+        Ok(pyliteral::config_app_name(&read(path)?).map(|name| self.root.join(name)))
+    }
+
     /// The settings module that `manage.py` puts in `os.environ.setdefault(...)`.
     pub fn manage_py_settings(&self) -> Result<Option<String>> {
         let Some(path) = &self.manage_py else {

@@ -70,6 +70,20 @@ pub fn plugin_args(source: &str) -> Option<PluginArgs> {
     Some(args)
 }
 
+/// The literal `app_name` of the first `Config(...)` / `rx.Config(...)` call.
+pub fn config_app_name(source: &str) -> Option<String> {
+    let tokens = tokenize(source);
+    let start = tokens
+        .windows(2)
+        .position(|w| w[0] == Token::Ident("Config".into()) && w[1] == Token::Punct('('))?;
+    call_arguments(&tokens[start + 2..])
+        .into_iter()
+        .find_map(|(name, value)| match (name.as_deref(), value) {
+            (Some("app_name"), Some(Literal::Str(s))) => Some(s),
+            _ => None,
+        })
+}
+
 /// The value in `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "<value>")`.
 pub fn setdefault_settings_module(source: &str) -> Option<String> {
     let tokens = tokenize(source);
@@ -328,6 +342,13 @@ ReflexDjangoPlugin(settings_module=os.environ["X"], admin_prefix=f"/{name}", bac
             plugin_args("import reflex as rx\nReflexDjangoPlugin\n"),
             None
         );
+    }
+
+    #[test]
+    fn rxconfig_app_name() {
+        let src = "import reflex as rx\nconfig = rx.Config(\n    app_name='notes_app',  # the app\n    plugins=[],\n)\n";
+        assert_eq!(config_app_name(src).as_deref(), Some("notes_app"));
+        assert_eq!(config_app_name("config = rx.Config(app_name=NAME)"), None);
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! The Django child of the dev stack: a real ASGI server on 127.0.0.1 and an internal
+//! port, or `runserver` on request.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use crate::config::DjangoServer;
+use crate::error::{Error, Result};
+use crate::python::probe::Report;
+
+use super::Stack;
+
+/// The ASGI wrapper module written into the run's private directory.
+pub const ASGI_MODULE: &str = "reflex_django_dev_asgi";
+const ASGI_SOURCE: &str = include_str!("django_asgi.py");
+
+/// Which server runs Django, after `auto` is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Server {
+    Uvicorn,
+    Granian,
+    Runserver,
+}
+
+impl Server {
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Uvicorn => "uvicorn",
+            Server::Granian => "granian",
+            Server::Runserver => "runserver",
+        }
+    }
+
+    /// `auto` prefers uvicorn, then granian (which Reflex installs).
+    pub fn resolve(setting: DjangoServer, report: &Report) -> Result<Server> {
+        let has = |module: &str| report.package(module).is_some_and(|p| p.importable);
+        let missing = |name: &str| {
+            Error::new(format!(
+                "django.server is `{name}`, but {name} is not installed"
+            ))
+            .hint(format!(
+                "{} -m pip install {name}",
+                report.executable.display()
+            ))
+        };
+        match setting {
+            DjangoServer::Runserver => Ok(Server::Runserver),
+            DjangoServer::Uvicorn if has("uvicorn") => Ok(Server::Uvicorn),
+            DjangoServer::Uvicorn => Err(missing("uvicorn")),
+            DjangoServer::Granian if has("granian") => Ok(Server::Granian),
+            DjangoServer::Granian => Err(missing("granian")),
+            DjangoServer::Auto if has("uvicorn") => Ok(Server::Uvicorn),
+            DjangoServer::Auto if has("granian") => Ok(Server::Granian),
+            DjangoServer::Auto => Err(Error::new(
+                "no ASGI server to run Django: neither uvicorn nor granian is installed",
+            )
+            .hint(format!(
+                "{} -m pip install uvicorn, or set `django.server: runserver`",
+                report.executable.display()
+            ))),
+        }
+    }
+}
+
+/// How to start Django.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub server: Server,
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<(String, String)>,
+    pub port: u16,
+}
+
+/// Writes the ASGI wrapper into `runtime_dir` (the run's private directory).
+pub fn write_asgi_module(runtime_dir: &Path) -> Result<()> {
+    let path = runtime_dir.join(format!("{ASGI_MODULE}.py"));
+    std::fs::write(&path, ASGI_SOURCE)
+        .map_err(|e| Error::new(format!("cannot write {}", path.display())).cause(e))
+}
+
+pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
+    let address = format!("127.0.0.1:{port}");
+    let port_s = port.to_string();
+    let mut env = stack.child_env.clone();
+    let args: Vec<OsString> = match server {
+        Server::Runserver => {
+            let manage = stack.project.require_manage_py()?;
+            vec![
+                manage.into(),
+                "runserver".into(),
+                address.into(),
+                "--noreload".into(),
+            ]
+        }
+        Server::Uvicorn | Server::Granian => {
+            let pythonpath = std::env::join_paths(
+                [stack.runtime_dir.clone(), stack.project.root.clone()]
+                    .into_iter()
+                    .chain(std::env::var_os("PYTHONPATH").map(PathBuf::from)),
+            )
+            .map_err(|e| Error::new("cannot build PYTHONPATH").cause(e))?;
+            env.push((
+                "PYTHONPATH".into(),
+                pythonpath.to_string_lossy().into_owned(),
+            ));
+            if let Some(asgi) = asgi_app(stack) {
+                env.push(("REFLEX_DJANGO_ASGI_APP".into(), asgi));
+            }
+            let target = format!("{ASGI_MODULE}:application");
+            let args: Vec<&str> = if server == Server::Uvicorn {
+                vec![
+                    "-m",
+                    "uvicorn",
+                    &target,
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port_s,
+                    "--lifespan",
+                    "off",
+                ]
+            } else {
+                vec![
+                    "-m",
+                    "granian",
+                    "--interface",
+                    "asginl",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    &port_s,
+                    &target,
+                ]
+            };
+            args.into_iter().map(OsString::from).collect()
+        }
+    };
+    Ok(Plan {
+        server,
+        program: stack.python.path.clone(),
+        args,
+        env,
+        port,
+    })
+}
+
+/// The project's ASGI application: the `django.asgi` setting, else the `asgi.py` next
+/// to the settings module (or one package up); `None` means Django's default one.
+fn asgi_app(stack: &Stack) -> Option<String> {
+    if let Some(asgi) = &stack.resolved.config.django.asgi {
+        return Some(asgi.clone());
+    }
+    let settings = stack.resolved.config.settings_module.as_deref()?;
+    let mut package: Vec<&str> = settings.split('.').collect();
+    package.pop();
+    while !package.is_empty() {
+        let module = format!("{}.asgi", package.join("."));
+        let file = stack.project.root.join(package.join("/")).join("asgi.py");
+        if file.is_file() {
+            return Some(format!("{module}:application"));
+        }
+        package.pop();
+    }
+    None
+}

@@ -1,0 +1,225 @@
+//! The dev stack that `run` supervises: what it needs to know before anything starts
+//! (interpreter, ports, Django's facts, the route table), and the Django and Reflex
+//! child plans built from that.
+
+pub mod django;
+pub mod reflex;
+
+use std::path::{Path, PathBuf};
+
+use crate::config::{Port, Resolved};
+use crate::error::{Context, Error, Result};
+use crate::project::Project;
+use crate::proxy::routes::{Prefix, RouteTable};
+use crate::python::probe::{self, DjangoFacts, Report};
+use crate::python::{self, Python};
+use crate::{bun, child_env, ports};
+
+/// Every port of the stack: two public, two internal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ports {
+    /// The front door.
+    pub proxy: u16,
+    /// Reflex's Vite dev server.
+    pub frontend: u16,
+    /// Django's server, on 127.0.0.1.
+    pub django: u16,
+    /// Reflex's backend, on 127.0.0.1.
+    pub reflex_backend: u16,
+}
+
+pub struct Stack {
+    pub project: Project,
+    pub resolved: Resolved,
+    pub python: Python,
+    pub report: Report,
+    /// Django's settings as the probe saw them.
+    pub django_settings: Option<probe::Settings>,
+    pub static_prefix: Option<Prefix>,
+    pub table: RouteTable,
+    /// The environment contract, shared by both children.
+    pub child_env: Vec<(String, String)>,
+    pub ports: Ports,
+    pub django_server: django::Server,
+    /// Private files of this run (the ASGI wrapper); removed when the run ends.
+    pub runtime_dir: PathBuf,
+    _runtime_dir_guard: tempfile::TempDir,
+}
+
+impl Stack {
+    /// Checks everything that can be checked before a child starts, so that mistakes
+    /// are one clear error instead of a crashing child: ports, bun, the interpreter,
+    /// Django's settings (one Python call, which also gives `STATIC_URL`).
+    pub fn prepare(project: Project, resolved: Resolved) -> Result<Stack> {
+        let config = &resolved.config;
+        let proxy_port = config.proxy.port.0;
+        let frontend_port = config.reflex.frontend_port.0;
+        if proxy_port == frontend_port {
+            return Err(Error::new(format!(
+                "the front door and Reflex's frontend both want port {proxy_port}"
+            ))
+            .hint("give them different ports: --port and --frontend-port"));
+        }
+        ports::ensure_free(&config.proxy.host, proxy_port, "the front door", "--port")?;
+        ports::ensure_free(
+            "0.0.0.0",
+            frontend_port,
+            "Reflex's frontend",
+            "--frontend-port",
+        )?;
+        let python = python::find(&project, &resolved)?;
+        if std::env::var_os("REFLEX_USE_NPM").is_none() {
+            bun::find()?;
+        }
+        let child_env = child_env::contract(&resolved);
+        let report = probe::probe(&python, &project.root, &child_env, true)?;
+        let django_settings =
+            match &report.django {
+                Some(DjangoFacts::Loaded(settings)) => Some(settings.clone()),
+                Some(DjangoFacts::Failed { error }) => {
+                    return Err(Error::new(format!("Django's settings do not load: {error}")).hint(
+                    "run `reflex-django check` to see the whole error; `reflex-django doctor` \
+                     checks the environment",
+                ));
+                }
+                None => None,
+            };
+        for (module, dist) in [("django", "django"), ("reflex", "reflex")] {
+            if !report.package(module).is_some_and(|p| p.importable) {
+                return Err(Error::new(format!(
+                    "{module} is not installed in {}",
+                    python.path.display()
+                ))
+                .hint(format!("{} -m pip install {dist}", python.path.display())));
+            }
+        }
+        let django_server = django::Server::resolve(config.django.server, &report)?;
+        let static_prefix = match (&config.prefixes.static_, &django_settings) {
+            (Some(p), _) => Some(p.0.clone()),
+            (None, Some(settings)) => django_static_prefix(&settings.static_url)?,
+            (None, None) => None,
+        };
+        let table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
+        let internal = |setting: Option<Port>, taken: &[u16]| -> Result<u16> {
+            match setting {
+                Some(p) => Ok(p.0),
+                None => loop {
+                    let port = ports::free_local_port()?;
+                    if !taken.contains(&port) {
+                        break Ok(port);
+                    }
+                },
+            }
+        };
+        let django_port = internal(config.django.port, &[proxy_port, frontend_port])?;
+        let reflex_backend = internal(
+            config.reflex.backend_port,
+            &[proxy_port, frontend_port, django_port],
+        )?;
+        let guard = tempfile::Builder::new()
+            .prefix("reflex-django-run-")
+            .tempdir()
+            .context("cannot create a private directory for this run")?;
+        let runtime_dir = guard.path().to_path_buf();
+        django::write_asgi_module(&runtime_dir)?;
+        Ok(Stack {
+            ports: Ports {
+                proxy: proxy_port,
+                frontend: frontend_port,
+                django: django_port,
+                reflex_backend,
+            },
+            project,
+            resolved,
+            python,
+            report,
+            django_settings,
+            static_prefix,
+            table,
+            child_env,
+            django_server,
+            runtime_dir,
+            _runtime_dir_guard: guard,
+        })
+    }
+
+    /// The front door as the browser reaches it.
+    pub fn front_door_url(&self) -> String {
+        format!(
+            "http://{}:{}",
+            reflex::browser_host(&self.resolved.config.proxy.host),
+            self.ports.proxy
+        )
+    }
+
+    /// Reflex's dev server as the browser reaches it.
+    pub fn app_url(&self) -> String {
+        format!("http://localhost:{}", self.ports.frontend)
+    }
+
+    /// What restarts Django when it changes: the settings package, the project's own
+    /// Django apps, and `django.watch`. Not the Reflex app (Reflex reloads itself),
+    /// not installed packages.
+    pub fn django_watch_paths(&self) -> Vec<PathBuf> {
+        let root = &self.project.root;
+        let reflex_app = self.project.reflex_app_dir().ok().flatten();
+        let mut paths: Vec<PathBuf> = Vec::new();
+        if let Some(settings) = &self.django_settings {
+            paths.extend(
+                settings
+                    .settings_file
+                    .as_deref()
+                    .and_then(Path::parent)
+                    .map(Path::to_path_buf),
+            );
+            paths.extend(settings.apps.iter().map(|a| a.path.clone()));
+        }
+        paths.retain(|p| p.starts_with(root) && !is_ignored_dir(root, p));
+        if let Some(app) = &reflex_app {
+            paths.retain(|p| !p.starts_with(app));
+        }
+        paths.extend(
+            self.resolved
+                .config
+                .django
+                .watch
+                .iter()
+                .map(|p| root.join(p)),
+        );
+        paths.sort();
+        paths.dedup();
+        // A directory inside another one is watched through its parent already.
+        let all = paths.clone();
+        paths.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
+        paths
+    }
+}
+
+/// The route for Django's `STATIC_URL`; `None` when static files live on another origin.
+pub fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
+    match Prefix::from_static_url(static_url) {
+        None => Ok(None),
+        Some(Ok(p)) => Ok(Some(p)),
+        Some(Err(e)) => Err(
+            Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
+                "{}; or set `prefixes.static` in reflex-django.yaml",
+                e.hint()
+            )),
+        ),
+    }
+}
+
+/// Directories under the project root that never restart Django.
+pub fn is_ignored_dir(root: &Path, path: &Path) -> bool {
+    let Ok(rel) = path.strip_prefix(root) else {
+        return true;
+    };
+    rel.components().any(|c| {
+        let name = c.as_os_str().to_string_lossy();
+        name.starts_with('.')
+            || matches!(
+                name.as_ref(),
+                "node_modules" | "__pycache__" | "site-packages" | "venv" | "env"
+            )
+    })
+}

@@ -1,0 +1,113 @@
+//! The Reflex child of the dev stack: `reflex run` with its backend on an internal
+//! port behind the front door.
+
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use super::Stack;
+
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub env: Vec<(String, String)>,
+}
+
+pub fn plan(stack: &Stack) -> Plan {
+    let ports = &stack.ports;
+    let args = [
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "dev",
+        "--frontend-port",
+        &ports.frontend.to_string(),
+        "--backend-port",
+        &ports.reflex_backend.to_string(),
+        "--backend-host",
+        "127.0.0.1",
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect();
+
+    let mut env = stack.child_env.clone();
+    // The browser's Socket.IO traffic goes to the front door, which forwards it.
+    env.push(("REFLEX_API_URL".into(), stack.front_door_url()));
+    env.push(("REFLEX_DJANGO_RUN".into(), "1".into()));
+    env.push(("REFLEX_DJANGO_PROXY_PORT".into(), ports.proxy.to_string()));
+    env.push((
+        "REFLEX_DJANGO_PROXY_HOST".into(),
+        stack.resolved.config.proxy.host.clone(),
+    ));
+    if let Some(static_prefix) = &stack.static_prefix {
+        env.push((
+            "REFLEX_DJANGO_PREFIXES_STATIC".into(),
+            static_prefix.to_string(),
+        ));
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        // The plugin patches vite.config.js with this very binary.
+        env.push((
+            "REFLEX_DJANGO_BIN".into(),
+            exe.to_string_lossy().into_owned(),
+        ));
+    }
+    if let Some(excluded) = hot_reload_exclusions(stack) {
+        env.push(("REFLEX_HOT_RELOAD_EXCLUDE_PATHS".into(), excluded));
+    }
+    Plan {
+        program: stack.python.path.clone(),
+        args,
+        env,
+    }
+}
+
+/// Reflex's backend reloader watches every entry of the project root and does not
+/// ignore `db.sqlite3`, so each database write (an admin login) would recompile the
+/// app. Exclude the SQLite files and the media directory (Reflex's variable is a
+/// `:`-separated list; Reflex fails on paths that do not exist, so only existing ones).
+fn hot_reload_exclusions(stack: &Stack) -> Option<String> {
+    let mut paths: Vec<PathBuf> = std::env::var_os("REFLEX_HOT_RELOAD_EXCLUDE_PATHS")
+        .map(|v| std::env::split_paths(&v).collect())
+        .unwrap_or_default();
+    if let Some(settings) = &stack.django_settings {
+        paths.extend(settings.sqlite_files.iter().cloned());
+        paths.extend(settings.media_root.iter().cloned());
+    }
+    paths.retain(|p| p.exists());
+    paths.dedup();
+    if paths.is_empty() {
+        return None;
+    }
+    std::env::join_paths(paths)
+        .ok()
+        .map(|v| v.to_string_lossy().into_owned())
+}
+
+/// The host the browser uses for a bind address: loopback and wildcard binds are
+/// reached as `localhost`.
+pub fn browser_host(bind: &str) -> String {
+    match bind.parse::<IpAddr>() {
+        Ok(ip) if ip.is_loopback() || ip.is_unspecified() => "localhost".into(),
+        Ok(IpAddr::V6(ip)) => format!("[{ip}]"),
+        _ if bind == "localhost" => "localhost".into(),
+        _ => bind.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_hosts() {
+        assert_eq!(browser_host("127.0.0.1"), "localhost");
+        assert_eq!(browser_host("0.0.0.0"), "localhost");
+        assert_eq!(browser_host("::"), "localhost");
+        assert_eq!(browser_host("192.168.1.5"), "192.168.1.5");
+        assert_eq!(browser_host("fe80::1"), "[fe80::1]");
+    }
+}
