@@ -9,9 +9,11 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ports;
+pub mod progress;
 pub mod project;
 pub mod proxy;
 pub mod python;
+pub mod scaffold;
 pub mod stack;
 
 use std::ffi::OsString;

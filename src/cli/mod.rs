@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch, one module per command.
 
 mod doctor;
+mod init;
 mod manage;
 mod routes;
 
@@ -59,6 +60,8 @@ pub enum Command {
     Routes(routes::RoutesArgs),
     /// Check Python, Django, Reflex, bun and the ports, with a fix for each problem
     Doctor,
+    /// Create a new, working Django + Reflex project
+    Init(init::InitArgs),
     /// Run a manage.py command, also one whose name clashes with ours
     #[command(visible_alias = "django")]
     Manage(manage::ManageArgs),
@@ -90,6 +93,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&global, args),
         Command::Doctor => doctor::run(&global),
+        Command::Init(args) => init::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
         Command::Forward(args) => manage::forward(&global, args),
     }

@@ -1,0 +1,317 @@
+//! The project `reflex-django init` makes: templates embedded in the binary, rendered
+//! with minijinja, written atomically without ever deleting a user's file.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::error::{Context, Error, Result};
+
+/// The names that fill the templates.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Names {
+    /// Distribution name (pyproject), from the directory name.
+    pub name: String,
+    /// The Reflex app package.
+    pub app: String,
+    /// The Django project package (settings, urls, asgi).
+    pub django_project: String,
+    /// Human title for the page and README.
+    pub title: String,
+}
+
+/// `(path template, text template)`; paths use `app` / `django_project` placeholders.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("README.md", include_str!("../templates/project/README.md.j2")),
+    (".gitignore", include_str!("../templates/project/gitignore.j2")),
+    (".env.example", include_str!("../templates/project/env.example.j2")),
+    ("pyproject.toml", include_str!("../templates/project/pyproject.toml.j2")),
+    ("reflex-django.yaml", include_str!("../templates/project/reflex-django.yaml.j2")),
+    ("rxconfig.py", include_str!("../templates/project/rxconfig.py.j2")),
+    ("manage.py", include_str!("../templates/project/manage.py.j2")),
+    ("{{ django_project }}/__init__.py", include_str!("../templates/project/backend/__init__.py.j2")),
+    ("{{ django_project }}/settings.py", include_str!("../templates/project/backend/settings.py.j2")),
+    ("{{ django_project }}/urls.py", include_str!("../templates/project/backend/urls.py.j2")),
+    ("{{ django_project }}/asgi.py", include_str!("../templates/project/backend/asgi.py.j2")),
+    ("{{ django_project }}/wsgi.py", include_str!("../templates/project/backend/wsgi.py.j2")),
+    ("notes/__init__.py", include_str!("../templates/project/notes/__init__.py.j2")),
+    ("notes/apps.py", include_str!("../templates/project/notes/apps.py.j2")),
+    ("notes/models.py", include_str!("../templates/project/notes/models.py.j2")),
+    ("notes/admin.py", include_str!("../templates/project/notes/admin.py.j2")),
+    ("notes/views.py", include_str!("../templates/project/notes/views.py.j2")),
+    ("notes/urls.py", include_str!("../templates/project/notes/urls.py.j2")),
+    ("notes/tests.py", include_str!("../templates/project/notes/tests.py.j2")),
+    ("notes/migrations/__init__.py", include_str!("../templates/project/notes/migrations/__init__.py.j2")),
+    ("notes/migrations/0001_initial.py", include_str!("../templates/project/notes/migrations/0001_initial.py.j2")),
+    ("{{ app }}/__init__.py", include_str!("../templates/project/app/__init__.py.j2")),
+    ("{{ app }}/{{ app }}.py", include_str!("../templates/project/app/app.py.j2")),
+];
+
+/// Module names a generated package must not take: they would shadow what the
+/// project imports.
+const TAKEN: &[&str] = &[
+    "notes", "django", "reflex", "reflex_django", "uvicorn", "granian", "test", "tests",
+    "site", "abc", "asyncio", "builtins", "code", "collections", "copy", "csv", "datetime",
+    "email", "enum", "functools", "html", "http", "io", "json", "logging", "math", "os",
+    "pathlib", "platform", "queue", "random", "re", "secrets", "select", "signal", "socket",
+    "sqlite3", "ssl", "string", "struct", "sys", "tempfile", "threading", "time", "token",
+    "types", "typing", "unittest", "urllib", "uuid", "warnings", "xml", "zipfile",
+];
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
+    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
+    "return", "try", "while", "with", "yield",
+];
+
+/// Checks that `value` can be the Python package `what` (e.g. "--name").
+pub fn validate_package(value: &str, flag: &str) -> Result<()> {
+    let mut chars = value.chars();
+    let identifier = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !identifier {
+        return Err(Error::new(format!(
+            "`{value}` ({flag}) is not a valid Python package name"
+        ))
+        .hint("use letters, digits and underscores, starting with a letter, e.g. `my_app`"));
+    }
+    if KEYWORDS.contains(&value) {
+        return Err(Error::new(format!("`{value}` ({flag}) is a Python keyword"))
+            .hint("pick another name, e.g. `my_app`"));
+    }
+    if TAKEN.contains(&value) {
+        return Err(Error::new(format!(
+            "`{value}` ({flag}) would shadow the `{value}` module the project imports"
+        ))
+        .hint("pick another name, e.g. `my_app`"));
+    }
+    Ok(())
+}
+
+/// A package name made from a directory name: `My Site` → `my_site`.
+pub fn package_from(dir_name: &str) -> String {
+    let mut name: String = dir_name
+        .trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert_str(0, "app_");
+    }
+    name
+}
+
+impl Names {
+    pub fn new(dir: &Path, app: Option<String>, django_project: Option<String>) -> Result<Names> {
+        let dir_name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "app".into());
+        let app = app.unwrap_or_else(|| package_from(&dir_name));
+        let django_project = django_project.unwrap_or_else(|| "backend".into());
+        validate_package(&app, "--name")?;
+        validate_package(&django_project, "--django-project")?;
+        if app == django_project {
+            return Err(Error::new(format!(
+                "the Reflex app and the Django project would both be `{app}`"
+            ))
+            .hint("give them different names with --name and --django-project"));
+        }
+        let title = dir_name
+            .split(['-', '_', ' '])
+            .filter(|w| !w.is_empty())
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        Ok(Names {
+            name: dir_name.trim().replace([' ', '_'], "-").to_lowercase(),
+            app,
+            django_project,
+            title,
+        })
+    }
+}
+
+/// Every file of the project, rendered: `(relative path, text)`.
+pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
+    let mut env = Environment::new();
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("valid syntax config"),
+    );
+    let names = minijinja::Value::from(minijinja::value::Serde(names));
+    TEMPLATES
+        .iter()
+        .map(|(path, text)| {
+            let path = env
+                .render_str(path, &names)
+                .with_context(|| format!("cannot render the template path {path}"))?;
+            let text = env
+                .render_str(text, &names)
+                .with_context(|| format!("cannot render the template {path}"))?;
+            Ok((PathBuf::from(path), text))
+        })
+        .collect()
+}
+
+/// What writing the project did.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub created: Vec<PathBuf>,
+    pub overwritten: Vec<PathBuf>,
+}
+
+/// Writes `files` under `dir`. An existing non-empty directory is refused unless
+/// `force`; with `force`, files of the same name are replaced and nothing else is
+/// touched. Each file is written to a temporary file and renamed into place.
+pub fn write(dir: &Path, files: &[(PathBuf, String)], force: bool) -> Result<Written> {
+    if !force && dir.is_dir() {
+        let mut entries = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() {
+            return Err(Error::new(format!("{} is not empty", dir.display())).hint(
+                "choose a new directory, or pass --force to add the project's files here \
+                 (files with the same names are replaced; nothing is deleted)",
+            ));
+        }
+    }
+    let mut written = Written::default();
+    for (rel, text) in files {
+        let path = dir.join(rel);
+        let existed = path.exists();
+        let mode = if rel == Path::new("manage.py") { 0o755 } else { 0o644 };
+        write_atomic(&path, text.as_bytes(), mode)?;
+        if existed {
+            written.overwritten.push(rel.clone());
+        } else {
+            written.created.push(rel.clone());
+        }
+    }
+    Ok(written)
+}
+
+/// Replaces `path` with `bytes` via a temporary file in the same directory, so a
+/// reader never sees half a file. An existing file keeps its permissions; a new one
+/// gets `mode`.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("cannot create {}", parent.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent)
+        .with_context(|| format!("cannot write in {}", parent.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let permissions = std::fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| std::fs::Permissions::from_mode(mode));
+    tmp.as_file()
+        .set_permissions(permissions)
+        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
+}
+
+/// `.env` with a fresh secret key, unless the project already has one: a key must
+/// stay stable, or every restart would sign everyone out.
+pub fn write_env_file(dir: &Path) -> Result<bool> {
+    let path = dir.join(".env");
+    if path.exists() {
+        return Ok(false);
+    }
+    let text = format!(
+        "# Made by `reflex-django init`. Keep it secret; it is in .gitignore.\n\
+         SECRET_KEY={}\nDEBUG=1\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n",
+        secret_key()?
+    );
+    write_atomic(&path, text.as_bytes(), 0o600)?;
+    Ok(true)
+}
+
+/// 50 characters from the kernel's random source, like Django's own generator.
+fn secret_key() -> Result<String> {
+    use std::io::Read;
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)";
+    let mut bytes = [0u8; 50];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("cannot read /dev/urandom for the secret key")?;
+    // 256 % 49 != 0, so reject the bytes that would bias the choice.
+    let limit = 256 - 256 % CHARS.len();
+    let mut key = String::new();
+    let mut pool = bytes.to_vec();
+    while key.len() < 50 {
+        if pool.is_empty() {
+            let mut more = [0u8; 16];
+            std::fs::File::open("/dev/urandom")
+                .and_then(|mut f| f.read_exact(&mut more))
+                .context("cannot read /dev/urandom for the secret key")?;
+            pool.extend_from_slice(&more);
+        }
+        let b = pool.pop().expect("refilled") as usize;
+        if b < limit {
+            key.push(CHARS[b % CHARS.len()] as char);
+        }
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_directories() {
+        assert_eq!(package_from("My Site"), "my_site");
+        assert_eq!(package_from("2048-game"), "app_2048_game");
+        let names = Names::new(Path::new("/x/my-site"), None, None).unwrap();
+        assert_eq!(names.app, "my_site");
+        assert_eq!(names.django_project, "backend");
+        assert_eq!(names.title, "My Site");
+        assert_eq!(names.name, "my-site");
+    }
+
+    #[test]
+    fn bad_names_are_refused_with_a_hint() {
+        for (bad, why) in [
+            ("1app", "not a valid Python package name"),
+            ("my-app", "not a valid Python package name"),
+            ("class", "Python keyword"),
+            ("django", "would shadow"),
+            ("notes", "would shadow"),
+        ] {
+            let err = validate_package(bad, "--name").unwrap_err();
+            assert!(err.message().contains(why), "{bad}: {err}");
+            assert!(err.hint_text().is_some());
+        }
+        let err = Names::new(Path::new("/x/site"), Some("web".into()), Some("web".into()));
+        assert!(err.unwrap_err().message().contains("both be `web`"));
+    }
+
+    #[test]
+    fn secret_keys_are_fresh() {
+        let a = secret_key().unwrap();
+        assert_eq!(a.len(), 50);
+        assert_ne!(a, secret_key().unwrap());
+    }
+}
