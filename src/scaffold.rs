@@ -24,47 +24,163 @@ pub struct Names {
 
 /// `(path template, text template)`; paths use `app` / `django_project` placeholders.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("README.md", include_str!("../templates/project/README.md.j2")),
-    (".gitignore", include_str!("../templates/project/gitignore.j2")),
-    (".env.example", include_str!("../templates/project/env.example.j2")),
-    ("pyproject.toml", include_str!("../templates/project/pyproject.toml.j2")),
-    ("reflex-django.yaml", include_str!("../templates/project/reflex-django.yaml.j2")),
-    ("rxconfig.py", include_str!("../templates/project/rxconfig.py.j2")),
-    ("manage.py", include_str!("../templates/project/manage.py.j2")),
-    ("{{ django_project }}/__init__.py", include_str!("../templates/project/backend/__init__.py.j2")),
-    ("{{ django_project }}/settings.py", include_str!("../templates/project/backend/settings.py.j2")),
-    ("{{ django_project }}/urls.py", include_str!("../templates/project/backend/urls.py.j2")),
-    ("{{ django_project }}/asgi.py", include_str!("../templates/project/backend/asgi.py.j2")),
-    ("{{ django_project }}/wsgi.py", include_str!("../templates/project/backend/wsgi.py.j2")),
-    ("notes/__init__.py", include_str!("../templates/project/notes/__init__.py.j2")),
-    ("notes/apps.py", include_str!("../templates/project/notes/apps.py.j2")),
-    ("notes/models.py", include_str!("../templates/project/notes/models.py.j2")),
-    ("notes/admin.py", include_str!("../templates/project/notes/admin.py.j2")),
-    ("notes/views.py", include_str!("../templates/project/notes/views.py.j2")),
-    ("notes/urls.py", include_str!("../templates/project/notes/urls.py.j2")),
-    ("notes/tests.py", include_str!("../templates/project/notes/tests.py.j2")),
-    ("notes/migrations/__init__.py", include_str!("../templates/project/notes/migrations/__init__.py.j2")),
-    ("notes/migrations/0001_initial.py", include_str!("../templates/project/notes/migrations/0001_initial.py.j2")),
-    ("{{ app }}/__init__.py", include_str!("../templates/project/app/__init__.py.j2")),
-    ("{{ app }}/{{ app }}.py", include_str!("../templates/project/app/app.py.j2")),
+    (
+        "README.md",
+        include_str!("../templates/project/README.md.j2"),
+    ),
+    (
+        ".gitignore",
+        include_str!("../templates/project/gitignore.j2"),
+    ),
+    (
+        ".env.example",
+        include_str!("../templates/project/env.example.j2"),
+    ),
+    (
+        "pyproject.toml",
+        include_str!("../templates/project/pyproject.toml.j2"),
+    ),
+    (
+        "reflex-django.yaml",
+        include_str!("../templates/project/reflex-django.yaml.j2"),
+    ),
+    (
+        "rxconfig.py",
+        include_str!("../templates/project/rxconfig.py.j2"),
+    ),
+    (
+        "manage.py",
+        include_str!("../templates/project/manage.py.j2"),
+    ),
+    (
+        "{{ django_project }}/__init__.py",
+        include_str!("../templates/project/backend/__init__.py.j2"),
+    ),
+    (
+        "{{ django_project }}/settings.py",
+        include_str!("../templates/project/backend/settings.py.j2"),
+    ),
+    (
+        "{{ django_project }}/urls.py",
+        include_str!("../templates/project/backend/urls.py.j2"),
+    ),
+    (
+        "{{ django_project }}/asgi.py",
+        include_str!("../templates/project/backend/asgi.py.j2"),
+    ),
+    (
+        "{{ django_project }}/wsgi.py",
+        include_str!("../templates/project/backend/wsgi.py.j2"),
+    ),
+    (
+        "notes/__init__.py",
+        include_str!("../templates/project/notes/__init__.py.j2"),
+    ),
+    (
+        "notes/apps.py",
+        include_str!("../templates/project/notes/apps.py.j2"),
+    ),
+    (
+        "notes/models.py",
+        include_str!("../templates/project/notes/models.py.j2"),
+    ),
+    (
+        "notes/admin.py",
+        include_str!("../templates/project/notes/admin.py.j2"),
+    ),
+    (
+        "notes/views.py",
+        include_str!("../templates/project/notes/views.py.j2"),
+    ),
+    (
+        "notes/urls.py",
+        include_str!("../templates/project/notes/urls.py.j2"),
+    ),
+    (
+        "notes/tests.py",
+        include_str!("../templates/project/notes/tests.py.j2"),
+    ),
+    (
+        "notes/migrations/__init__.py",
+        include_str!("../templates/project/notes/migrations/__init__.py.j2"),
+    ),
+    (
+        "notes/migrations/0001_initial.py",
+        include_str!("../templates/project/notes/migrations/0001_initial.py.j2"),
+    ),
+    (
+        "{{ app }}/__init__.py",
+        include_str!("../templates/project/app/__init__.py.j2"),
+    ),
+    (
+        "{{ app }}/{{ app }}.py",
+        include_str!("../templates/project/app/app.py.j2"),
+    ),
 ];
 
 /// Module names a generated package must not take: they would shadow what the
 /// project imports.
 const TAKEN: &[&str] = &[
-    "notes", "django", "reflex", "reflex_django", "uvicorn", "granian", "test", "tests",
-    "site", "abc", "asyncio", "builtins", "code", "collections", "copy", "csv", "datetime",
-    "email", "enum", "functools", "html", "http", "io", "json", "logging", "math", "os",
-    "pathlib", "platform", "queue", "random", "re", "secrets", "select", "signal", "socket",
-    "sqlite3", "ssl", "string", "struct", "sys", "tempfile", "threading", "time", "token",
-    "types", "typing", "unittest", "urllib", "uuid", "warnings", "xml", "zipfile",
+    "notes",
+    "django",
+    "reflex",
+    "reflex_django",
+    "uvicorn",
+    "granian",
+    "test",
+    "tests",
+    "site",
+    "abc",
+    "asyncio",
+    "builtins",
+    "code",
+    "collections",
+    "copy",
+    "csv",
+    "datetime",
+    "email",
+    "enum",
+    "functools",
+    "html",
+    "http",
+    "io",
+    "json",
+    "logging",
+    "math",
+    "os",
+    "pathlib",
+    "platform",
+    "queue",
+    "random",
+    "re",
+    "secrets",
+    "select",
+    "signal",
+    "socket",
+    "sqlite3",
+    "ssl",
+    "string",
+    "struct",
+    "sys",
+    "tempfile",
+    "threading",
+    "time",
+    "token",
+    "types",
+    "typing",
+    "unittest",
+    "urllib",
+    "uuid",
+    "warnings",
+    "xml",
+    "zipfile",
 ];
 
 const KEYWORDS: &[&str] = &[
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global",
-    "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise",
-    "return", "try", "while", "with", "yield",
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
 ];
 
 /// Checks that `value` can be the Python package `what` (e.g. "--name").
@@ -81,8 +197,10 @@ pub fn validate_package(value: &str, flag: &str) -> Result<()> {
         .hint("use letters, digits and underscores, starting with a letter, e.g. `my_app`"));
     }
     if KEYWORDS.contains(&value) {
-        return Err(Error::new(format!("`{value}` ({flag}) is a Python keyword"))
-            .hint("pick another name, e.g. `my_app`"));
+        return Err(
+            Error::new(format!("`{value}` ({flag}) is a Python keyword"))
+                .hint("pick another name, e.g. `my_app`"),
+        );
     }
     if TAKEN.contains(&value) {
         return Err(Error::new(format!(
@@ -184,8 +302,8 @@ pub struct Written {
 /// touched. Each file is written to a temporary file and renamed into place.
 pub fn write(dir: &Path, files: &[(PathBuf, String)], force: bool) -> Result<Written> {
     if !force && dir.is_dir() {
-        let mut entries = std::fs::read_dir(dir)
-            .with_context(|| format!("cannot read {}", dir.display()))?;
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
         if entries.next().is_some() {
             return Err(Error::new(format!("{} is not empty", dir.display())).hint(
                 "choose a new directory, or pass --force to add the project's files here \
@@ -197,7 +315,11 @@ pub fn write(dir: &Path, files: &[(PathBuf, String)], force: bool) -> Result<Wri
     for (rel, text) in files {
         let path = dir.join(rel);
         let existed = path.exists();
-        let mode = if rel == Path::new("manage.py") { 0o755 } else { 0o644 };
+        let mode = if rel == Path::new("manage.py") {
+            0o755
+        } else {
+            0o644
+        };
         write_atomic(&path, text.as_bytes(), mode)?;
         if existed {
             written.overwritten.push(rel.clone());

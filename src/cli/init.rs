@@ -42,7 +42,10 @@ pub struct InitArgs {
 
 /// The packages a generated project needs in its environment.
 const REQUIRED: &[(&str, &str)] = &[
-    ("reflex_django", concat!("reflex-django==", env!("CARGO_PKG_VERSION"))),
+    (
+        "reflex_django",
+        concat!("reflex-django==", env!("CARGO_PKG_VERSION")),
+    ),
     ("reflex", "reflex>=0.10,<0.11"),
     ("django", "django>=6.0"),
     ("uvicorn", "uvicorn>=0.30"),
@@ -54,8 +57,9 @@ pub fn run(_global: &GlobalArgs, args: InitArgs) -> Result<ExitCode> {
         .context("cannot resolve the project directory")?;
     let names = Names::new(&dir, args.name.clone(), Some(args.django_project.clone()))?;
     if args.superuser.is_some() && args.no_install {
-        return Err(Error::new("--superuser needs the install steps")
-            .hint("drop --no-install, or create the user later with `reflex-django createsuperuser`"));
+        return Err(Error::new("--superuser needs the install steps").hint(
+            "drop --no-install, or create the user later with `reflex-django createsuperuser`",
+        ));
     }
 
     let step = Step::start(format!("Writing the project to {}", dir.display()));
@@ -286,10 +290,11 @@ fn create_superuser(
         );
     }
     if !std::io::stdin().is_terminal() {
-        return Err(Error::new(format!(
-            "cannot ask for {username}'s password: no terminal"
-        ))
-        .hint("set DJANGO_SUPERUSER_PASSWORD, or run `reflex-django createsuperuser` later"));
+        return Err(
+            Error::new(format!("cannot ask for {username}'s password: no terminal")).hint(
+                "set DJANGO_SUPERUSER_PASSWORD, or run `reflex-django createsuperuser` later",
+            ),
+        );
     }
     // Django asks for the password itself, with its validators.
     eprintln!("Creating the superuser {username}:");
