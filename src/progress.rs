@@ -69,9 +69,8 @@ impl Step {
     }
 
     fn finish(self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.finish_and_clear(),
-            None => {}
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
         let mut err = anstream::stderr().lock();
         let _ = writeln!(err, "{line}");
