@@ -84,9 +84,15 @@ fn the_generated_config_is_the_documented_defaults() {
     assert!(init(tmp.path(), &["blog", "--no-install"]).status.success());
     let project = reflex_django::project::Project::at(&tmp.path().join("blog"));
     let resolved = reflex_django::config::load_with_env(&project, &[], &|_| None).unwrap();
-    let mut expected = reflex_django::config::Config::default();
-    expected.settings_module = Some("backend.settings".into());
-    expected.prefixes.backend = resolved.config.prefixes.backend.clone();
+    let defaults = reflex_django::config::Config::default();
+    let expected = reflex_django::config::Config {
+        settings_module: Some("backend.settings".into()),
+        prefixes: reflex_django::config::Prefixes {
+            backend: resolved.config.prefixes.backend.clone(),
+            ..defaults.prefixes.clone()
+        },
+        ..defaults
+    };
     assert_eq!(resolved.config, expected);
     assert_eq!(expected.prefixes.backend.unwrap().0.as_str(), "/api");
 }
