@@ -92,7 +92,10 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     }
 
     let _ = writeln!(out, "Project  {}\n", project.root.display());
-    let _ = writeln!(out, "Routes (first match wins; prefixes match whole path segments)");
+    let _ = writeln!(
+        out,
+        "Routes (first match wins; prefixes match whole path segments)"
+    );
     for row in &rows {
         let _ = writeln!(
             out,
@@ -117,7 +120,9 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let _ = writeln!(out, "  {:<11} {front_door}", "front door");
     let _ = writeln!(out, "\nInternal targets (127.0.0.1)");
     let port = |p: Option<crate::config::Port>| {
-        p.map_or("a free port, picked at start".to_string(), |p| p.to_string())
+        p.map_or("a free port, picked at start".to_string(), |p| {
+            p.to_string()
+        })
     };
     let _ = writeln!(
         out,
@@ -129,10 +134,21 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "  {:<11} {}", "reflex", port(config.reflex.backend_port));
+    let _ = writeln!(
+        out,
+        "  {:<11} {}",
+        "reflex",
+        port(config.reflex.backend_port)
+    );
     let _ = writeln!(out, "\nSettings");
     for (path, value, source) in &settings {
-        let _ = writeln!(out, "  {:<26} {:<28} {}", path, display_value(value), source);
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<28} {}",
+            path,
+            display_value(value),
+            source
+        );
     }
     for note in &notes {
         let _ = writeln!(out, "\nnote: {note}");
@@ -142,7 +158,10 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
 
 /// The static prefix and its source: the `prefixes.static` setting, else Django's
 /// `STATIC_URL` (asked from Python). Problems become notes, not failures.
-fn static_prefix(project: &Project, resolved: &Resolved) -> (Option<(Prefix, Source)>, Vec<String>) {
+fn static_prefix(
+    project: &Project,
+    resolved: &Resolved,
+) -> (Option<(Prefix, Source)>, Vec<String>) {
     if let Some(p) = &resolved.config.prefixes.static_ {
         return (
             Some((p.0.clone(), resolved.source("prefixes.static").clone())),
@@ -150,12 +169,7 @@ fn static_prefix(project: &Project, resolved: &Resolved) -> (Option<(Prefix, Sou
         );
     }
     let asked = python::find(project, resolved).and_then(|python| {
-        probe::probe(
-            &python,
-            &project.root,
-            &child_env::contract(resolved),
-            true,
-        )
+        probe::probe(&python, &project.root, &child_env::contract(resolved), true)
     });
     let note = |e: Error| {
         let mut text = format!("the static prefix is unknown: {}", e.message());
@@ -195,11 +209,12 @@ pub(crate) fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
     match Prefix::from_static_url(static_url) {
         None => Ok(None),
         Some(Ok(p)) => Ok(Some(p)),
-        Some(Err(e)) => Err(Error::new(format!("Django's STATIC_URL `{static_url}`: {e}"))
-            .hint(format!(
+        Some(Err(e)) => Err(
+            Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
                 "{}; or set `prefixes.static` in reflex-django.yaml",
                 e.hint()
-            ))),
+            )),
+        ),
     }
 }
 
