@@ -12,8 +12,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use reflex_django::config::{Restart, Seconds, Shutdown};
 use reflex_django::supervisor::{
-    ChildSpec, Event, EventKind, Expect, LineHook, LogMux, Options, Probe, State, Supervisor,
-    Watch,
+    ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux, Options, Probe, State,
+    Supervisor, Watch,
 };
 use tokio::sync::broadcast;
 
@@ -53,7 +53,10 @@ impl Marker {
             };
             let zombie = std::fs::read_to_string(dir.path().join("stat"))
                 .ok()
-                .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.trim_start().starts_with('Z')))
+                .and_then(|s| {
+                    s.rsplit_once(')')
+                        .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+                })
                 .unwrap_or(true);
             if !zombie && environ.split(|b| *b == 0).any(|e| e == entry.as_bytes()) {
                 found.push(pid);
@@ -162,7 +165,10 @@ async fn next_event<T>(
 async fn eventually(limit: Duration, mut check: impl FnMut() -> bool) {
     let start = Instant::now();
     while !check() {
-        assert!(start.elapsed() < limit, "condition not met within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "condition not met within {limit:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -207,16 +213,30 @@ async fn a_crashing_child_backs_off_then_gives_up_with_its_last_lines() {
     for (gap, delay) in gaps.iter().zip(&delays) {
         assert!(gap >= delay, "a restart came before its back-off: {gaps:?}");
     }
-    assert!(gaps[0] < gaps[1] && gaps[1] < gaps[2], "gaps grow: {gaps:?}");
+    assert!(
+        gaps[0] < gaps[1] && gaps[1] < gaps[2],
+        "gaps grow: {gaps:?}"
+    );
 
     let report = error.to_string();
     assert!(
-        error.message().contains("crashy keeps crashing: it exited 4 times within 60s (last: exit code 1)"),
+        error
+            .message()
+            .contains("crashy keeps crashing: it exited 4 times within 60s (last: exit code 1)"),
         "{report}"
     );
     assert!(report.contains("booting the app"), "{report}");
-    assert!(report.contains("likely cause: ModuleNotFoundError: No module named 'nope'"), "{report}");
-    assert!(error.hint_text().unwrap().contains("install the missing package"), "{report}");
+    assert!(
+        report.contains("likely cause: ModuleNotFoundError: No module named 'nope'"),
+        "{report}"
+    );
+    assert!(
+        error
+            .hint_text()
+            .unwrap()
+            .contains("install the missing package"),
+        "{report}"
+    );
     assert!(matches!(child.current(), State::Down { .. }));
     assert_eq!(sup.wait_ready().await.unwrap_err(), error);
 
@@ -232,20 +252,31 @@ async fn a_child_that_ignores_sigterm_is_killed_after_the_grace_period() {
     let mut events = sup.subscribe();
     let child = sup.spawn(fake("stubborn", &marker, &["stubborn"])).unwrap();
     child.wait_ready().await.unwrap();
-    eventually(Duration::from_secs(5), || child.last_lines(1) == ["ignoring SIGTERM"]).await;
+    eventually(Duration::from_secs(5), || {
+        child.last_lines(1) == ["ignoring SIGTERM"]
+    })
+    .await;
     assert_eq!(marker.survivors().len(), 1);
 
     let asked = Instant::now();
     child.stop().await;
     let took = asked.elapsed();
-    let (stopped, _) = next_event(&mut events, "stubborn", Duration::from_secs(1), |k| match k {
-        EventKind::Stopped { forced, took } => Some((*forced, *took)),
-        _ => None,
-    })
+    let (stopped, _) = next_event(
+        &mut events,
+        "stubborn",
+        Duration::from_secs(1),
+        |k| match k {
+            EventKind::Stopped { forced, took } => Some((*forced, *took)),
+            _ => None,
+        },
+    )
     .await;
     eprintln!("SIGTERM → SIGKILL escalation took {took:?} (grace {grace:?})");
-    assert_eq!(stopped.0, true, "it had to be killed");
-    assert!(took >= grace && took < grace + Duration::from_millis(700), "{took:?}");
+    assert!(stopped.0, "it had to be killed");
+    assert!(
+        took >= grace && took < grace + Duration::from_millis(700),
+        "{took:?}"
+    );
     assert_eq!(child.current(), State::Stopped);
     assert_eq!(marker.survivors(), Vec::<i32>::new());
     sup.shutdown().await;
@@ -257,23 +288,34 @@ async fn a_grandchild_that_left_with_setsid_and_ignores_sigterm_is_still_stopped
     let (sup, _) = supervisor(Duration::from_millis(800), false).await;
     let child = sup.spawn(fake("forker", &marker, &["forker"])).unwrap();
     child.wait_ready().await.unwrap();
-    eventually(Duration::from_secs(5), || {
-        child.last_lines(5).iter().any(|l| l.starts_with("grandchild "))
-    })
-    .await;
-    let grandchild: i32 = child.last_lines(5)[0]
-        .strip_prefix("grandchild ")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let grandchild = grandchild_of(&child).await;
     let stat = std::fs::read_to_string(format!("/proc/{grandchild}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    assert_eq!(fields[3], grandchild.to_string(), "the grandchild leads its own session");
-    assert_ne!(fields[2], child.pid().unwrap().to_string(), "it left the child's group");
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        fields[3],
+        grandchild.to_string(),
+        "the grandchild leads its own session"
+    );
+    assert_ne!(
+        fields[2],
+        child.pid().unwrap().to_string(),
+        "it left the child's group"
+    );
     assert_eq!(marker.survivors().len(), 2);
 
     child.stop().await;
     assert_eq!(marker.survivors(), Vec::<i32>::new());
+    // Its parent died first, so it was re-parented to us (the subreaper): we reaped it
+    // rather than leave a zombie.
+    eventually(Duration::from_secs(2), || {
+        !Path::new(&format!("/proc/{grandchild}")).exists()
+    })
+    .await;
     sup.shutdown().await;
 }
 
@@ -298,12 +340,24 @@ async fn a_child_not_ready_in_time_fails_the_start_with_its_last_lines() {
     let report = error.to_string();
     eprintln!("readiness failure after {took:?}:\n{report}");
     assert_eq!(error.message(), "slowpoke was not ready within 1s");
-    assert!(report.contains(&format!("waiting for GET http://127.0.0.1:{port}/ping to answer `pong`")));
+    assert!(report.contains(&format!(
+        "waiting for GET http://127.0.0.1:{port}/ping to answer `pong`"
+    )));
     assert!(report.contains("Connection refused"), "{report}");
-    assert!(report.contains("last output of slowpoke:\nstill loading"), "{report}");
+    assert!(
+        report.contains("last output of slowpoke:\nstill loading"),
+        "{report}"
+    );
     assert!(error.hint_text().unwrap().contains("allow it more time"));
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
-    assert_eq!(marker.survivors(), Vec::<i32>::new(), "a child that failed the start is stopped");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    assert_eq!(
+        marker.survivors(),
+        Vec::<i32>::new(),
+        "a child that failed the start is stopped"
+    );
     sup.shutdown().await;
 }
 
@@ -326,7 +380,11 @@ async fn output_comes_out_in_whole_lines_and_hooks_see_every_line() {
     child.wait_ready().await.unwrap();
     eventually(Duration::from_secs(5), || seen.lock().unwrap().len() >= 2).await;
     assert_eq!(*seen.lock().unwrap(), vec!["hello world", "second line"]);
-    assert!(printed.text().contains("partial   │ hello world\n"), "{}", printed.text());
+    assert!(
+        printed.text().contains("partial   │ hello world\n"),
+        "{}",
+        printed.text()
+    );
     assert!(!printed.text().contains("second line"), "the hook hid it");
     assert_eq!(child.last_lines(5), vec!["hello world", "second line"]);
 
@@ -356,13 +414,21 @@ async fn a_killed_server_is_restarted_and_ready_again() {
     let child = sup.spawn(spec).unwrap();
     let mut state = child.state();
     assert_eq!(*state.borrow_and_update(), State::Starting);
-    let (after, _) = next_event(&mut events, "server", Duration::from_secs(10), |k| match k {
-        EventKind::Ready { after } => Some(*after),
-        _ => None,
-    })
+    let (after, _) = next_event(
+        &mut events,
+        "server",
+        Duration::from_secs(10),
+        |k| match k {
+            EventKind::Ready { after } => Some(*after),
+            _ => None,
+        },
+    )
     .await;
     assert!(after >= Duration::from_millis(300), "{after:?}");
-    assert_eq!(sup.wait_ready().await.unwrap(), reflex_django::supervisor::Startup::Ready);
+    assert_eq!(
+        sup.wait_ready().await.unwrap(),
+        reflex_django::supervisor::Startup::Ready
+    );
 
     let first = child.pid().unwrap();
     kill(Pid::from_raw(first as i32), Signal::SIGKILL).unwrap();
@@ -418,6 +484,7 @@ async fn saving_a_watched_file_restarts_the_child_and_says_which() {
         .unwrap();
     child.wait_ready().await.unwrap();
     let first = child.pid().unwrap();
+    let old_grandchild = grandchild_of(&child).await;
     std::fs::write(dir.path().join("db.sqlite3"), "written by a login").unwrap();
     std::fs::write(dir.path().join("app/views.py"), "x = 1\n").unwrap();
     let (path, _) = next_event(&mut events, "forker", Duration::from_secs(5), |k| match k {
@@ -426,12 +493,107 @@ async fn saving_a_watched_file_restarts_the_child_and_says_which() {
     })
     .await;
     assert_eq!(path, dir.path().join("app/views.py"));
-    child.state().wait_for(|s| *s == State::Ready).await.unwrap();
+    child
+        .state()
+        .wait_for(|s| *s == State::Ready)
+        .await
+        .unwrap();
     assert_ne!(child.pid().unwrap(), first);
-    // The old instance's setsid'd grandchild went with it: one child, one grandchild.
-    eventually(Duration::from_secs(5), || marker.survivors().len() == 2).await;
+    let new_grandchild = grandchild_of(&child).await;
+    // The old instance's setsid'd grandchild went with it.
+    assert_ne!(new_grandchild, old_grandchild);
+    let mut left = marker.survivors();
+    left.sort();
+    let mut expected = vec![child.pid().unwrap() as i32, new_grandchild];
+    expected.sort();
+    assert_eq!(left, expected);
     sup.shutdown().await;
     assert_eq!(marker.survivors(), Vec::<i32>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_that_gave_up_starts_again_when_a_file_is_saved() {
+    let marker = Marker::new("revive");
+    let dir = tempfile::tempdir().unwrap();
+    let (sup, _) = supervisor(Duration::from_secs(1), false).await;
+    let mut events = sup.subscribe();
+    let child = sup
+        .spawn(ChildSpec {
+            restart: Restart {
+                max_crashes: 1,
+                ..Restart::default()
+            },
+            watch: Some(Watch {
+                paths: vec![dir.path().to_path_buf()],
+                ..Watch::default()
+            }),
+            ..fake("crashy", &marker, &["crash"])
+        })
+        .unwrap();
+    let (hint, _) = next_event(
+        &mut events,
+        "crashy",
+        Duration::from_secs(10),
+        |k| match k {
+            EventKind::GaveUp { error } => Some(error.to_string()),
+            _ => None,
+        },
+    )
+    .await;
+    assert!(hint.contains("it exited 1 time within"), "{hint}");
+    assert!(matches!(child.current(), State::Down { .. }));
+    std::fs::write(dir.path().join("fix.py"), "").unwrap();
+    next_event(&mut events, "crashy", Duration::from_secs(5), |k| match k {
+        EventKind::ReloadRequested { .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    next_event(&mut events, "crashy", Duration::from_secs(5), |k| match k {
+        EventKind::Starting { attempt: 1, .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    sup.shutdown().await;
+    assert_eq!(marker.survivors(), Vec::<i32>::new());
+}
+
+/// The pid a `forker` child's latest instance printed for its grandchild.
+async fn grandchild_of(child: &ChildHandle) -> i32 {
+    let latest = || {
+        child
+            .last_lines(1)
+            .first()
+            .and_then(|l| l.strip_prefix("grandchild ")?.parse().ok())
+    };
+    let start = Instant::now();
+    loop {
+        // Each instance prints exactly one line: a new one means a new grandchild.
+        if let Some(pid) = latest()
+            && child.pid().is_some_and(|p| is_parent_of(p as i32, pid))
+        {
+            return pid;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "no grandchild line"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whether `parent` forked `pid` (it is still `pid`'s parent).
+fn is_parent_of(parent: i32, pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse::<i32>()
+                .ok()
+        })
+        == Some(parent)
 }
 
 /// The driver (`reflex-django __supervise`) as a separate process, so it can be killed.
@@ -443,8 +605,11 @@ struct Driver {
 
 impl Driver {
     fn start(grace: &str, children: Vec<ChildSpec>) -> Driver {
+        Self::start_json(serde_json::json!({ "grace": grace, "children": children }))
+    }
+
+    fn start_json(json: serde_json::Value) -> Driver {
         let mut spec = tempfile::NamedTempFile::new().unwrap();
-        let json = serde_json::json!({ "grace": grace, "children": children });
         spec.write_all(json.to_string().as_bytes()).unwrap();
         let mut process = Command::new(BIN)
             .arg("__supervise")
@@ -507,7 +672,10 @@ fn a_sigkilled_supervisor_leaves_no_descendant_behind() {
     driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
     let start = Instant::now();
     while marker.survivors().len() < 3 {
-        assert!(start.elapsed() < Duration::from_secs(5), "the stack did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the stack did not start"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 
@@ -515,8 +683,47 @@ fn a_sigkilled_supervisor_leaves_no_descendant_behind() {
     let killed = Instant::now();
     driver.process.wait().unwrap();
     let cleaned = marker.wait_until_none_left(Duration::from_secs(2));
-    eprintln!("after SIGKILL of the supervisor: {cleaned:?} until no descendant was left (measured from the kill: {:?})", killed.elapsed());
+    eprintln!(
+        "after SIGKILL of the supervisor: {cleaned:?} until no descendant was left (measured from the kill: {:?})",
+        killed.elapsed()
+    );
     assert!(cleaned.is_ok(), "left behind: {cleaned:?}");
+}
+
+#[test]
+fn parent_death_signal_alone_takes_the_children_but_not_the_grandchild() {
+    // Without the guardian, PR_SET_PDEATHSIG is all that is left: it must still take
+    // every direct child (it would not if they had been forked from a thread that
+    // ended), and it cannot take the grandchild — the reason the guardian exists.
+    let marker = Marker::new("pdeathsig");
+    let children: Vec<serde_json::Value> = stack(&marker)
+        .into_iter()
+        .map(|c| serde_json::to_value(c).unwrap())
+        .collect();
+    let mut driver = Driver::start_json(serde_json::json!({
+        "grace": "5s", "guardian": false, "children": children
+    }));
+    let line = driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
+    let grandchild: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
+    let start = Instant::now();
+    while marker.survivors().len() < 3 {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the stack did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    driver.signal(Signal::SIGKILL);
+    driver.process.wait().unwrap();
+    let start = Instant::now();
+    while marker.survivors() != [grandchild] {
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "left: {:?}, grandchild {grandchild}",
+            marker.survivors()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -532,7 +739,10 @@ fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
     let took = asked.elapsed();
     eprintln!("one Ctrl-C with a 1s grace: stopped in {took:?}");
     assert!(status.success(), "{status:?}");
-    assert!(took >= Duration::from_secs(1) && took < Duration::from_secs(3), "{took:?}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
     assert_eq!(marker.survivors(), Vec::<i32>::new());
 
     // Two: no waiting for the 30 s grace period.

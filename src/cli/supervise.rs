@@ -20,7 +20,14 @@ struct DriverSpec {
     grace: Option<Seconds>,
     #[serde(default)]
     exit_on_crash: bool,
+    /// Off only to show what `PR_SET_PDEATHSIG` alone does.
+    #[serde(default = "yes")]
+    guardian: bool,
     children: Vec<ChildSpec>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Runs the children of `spec_file` until a signal; prints each event as
@@ -36,7 +43,7 @@ pub fn run(spec_file: &Path) -> Result<ExitCode> {
 }
 
 async fn drive(spec: DriverSpec) -> Result<()> {
-    let sup = Supervisor::start(Options {
+    let mut options = Options {
         shutdown: spec
             .grace
             .map(|grace| Shutdown { grace })
@@ -44,8 +51,11 @@ async fn drive(spec: DriverSpec) -> Result<()> {
         exit_on_crash: spec.exit_on_crash,
         log: LogMux::stdout(),
         ..Options::default()
-    })
-    .await?;
+    };
+    if !spec.guardian {
+        options.guardian = None;
+    }
+    let sup = Supervisor::start(options).await?;
     let log = sup.log().clone();
     let mut events = sup.subscribe();
     tokio::spawn(async move {

@@ -281,8 +281,8 @@ impl Actor {
     /// The process ended on its own.
     async fn exited(&mut self, mut instance: Instance, exit: Exit, uptime: Duration) -> Next {
         self.pid.store(0, Ordering::Relaxed);
-        drain(&mut instance.output).await;
-        // What it started may still run (and hold its port): clear it before a restart.
+        // What it started may still run (and hold its port, and its output pipes):
+        // clear it before a restart or a report.
         self.stop_instance(&mut instance).await;
         if self.shared.shutting_down() {
             self.set(State::Stopped);
@@ -301,9 +301,10 @@ impl Actor {
             Decision::GiveUp { crashes, window } => {
                 let error = self.report(
                     format!(
-                        "{} keeps crashing: it exited {crashes} times within {} (last: {exit}); \
+                        "{} keeps crashing: it exited {crashes} time{} within {} (last: {exit}); \
                          not restarting it",
                         self.name,
+                        if crashes == 1 { "" } else { "s" },
                         human(window)
                     ),
                     &self.fix_hint(),
@@ -488,7 +489,7 @@ impl Actor {
         self.with_output(
             error,
             &format!(
-                "check {}'s output above; if it is only slow to start, allow it more time",
+                "see {}'s last output above; if it is only slow to start, allow it more time",
                 self.name
             ),
         )

@@ -333,7 +333,8 @@ impl Supervisor {
     pub async fn shutdown(&self) {
         self.shared.begin_shutdown();
         let mut stopping = JoinSet::new();
-        for child in lock(&self.children).iter().cloned() {
+        let children = lock(&self.children).clone();
+        for child in children {
             stopping.spawn(async move { child.stop().await });
         }
         while stopping.join_next().await.is_some() {}
