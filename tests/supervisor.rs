@@ -12,8 +12,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use reflex_django::config::{Restart, Seconds, Shutdown};
 use reflex_django::supervisor::{
-    ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux, Options, Probe, State,
-    Supervisor, Watch,
+    Captured, ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux, Options, Probe,
+    State, Supervisor, Watch,
 };
 use tokio::sync::broadcast;
 
@@ -103,28 +103,8 @@ fn fake(name: &str, marker: &Marker, args: &[&str]) -> ChildSpec {
     }
 }
 
-/// What the log multiplexer printed, for assertions.
-#[derive(Clone, Default)]
-struct Printed(Arc<Mutex<Vec<u8>>>);
-
-impl Printed {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Printed {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Printed) {
-    let printed = Printed::default();
+async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Captured) {
+    let (log, printed) = LogMux::captured();
     let sup = Supervisor::start(Options {
         shutdown: Shutdown {
             grace: Seconds(grace),
@@ -133,11 +113,17 @@ async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Printe
         guardian: Some(BIN.into()),
         // Several tests run in this process at once: no process-wide signal handling.
         handle_signals: false,
-        log: LogMux::new(Box::new(printed.clone()), false),
+        log,
     })
     .await
     .unwrap();
     (sup, printed)
+}
+
+/// Shuts `sup` down and checks that nothing of the test is left.
+async fn shut_down_and_check(sup: &Supervisor, marker: &Marker) {
+    sup.shutdown().await;
+    assert_eq!(marker.survivors(), Vec::<i32>::new());
 }
 
 /// The next event of `child` that `pick` accepts, with the time it arrived.
@@ -240,8 +226,7 @@ async fn a_crashing_child_backs_off_then_gives_up_with_its_last_lines() {
     assert!(matches!(child.current(), State::Down { .. }));
     assert_eq!(sup.wait_ready().await.unwrap_err(), error);
 
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -394,8 +379,7 @@ async fn output_comes_out_in_whole_lines_and_hooks_see_every_line() {
     assert_eq!(child.last_lines(1), vec!["second line"]);
     child.stop().await;
     assert_eq!(child.last_lines(1), vec!["no newline at the end"]);
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -445,8 +429,7 @@ async fn a_killed_server_is_restarted_and_ready_again() {
     .await;
     state.wait_for(|s| *s == State::Ready).await.unwrap();
     assert_ne!(child.pid().unwrap(), first);
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -461,8 +444,7 @@ async fn exit_on_crash_ends_the_run_with_the_report() {
         .unwrap_err();
     assert_eq!(error.message(), "crashy exited with exit code 1");
     assert!(error.to_string().contains("No module named 'nope'"));
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -507,8 +489,7 @@ async fn saving_a_watched_file_restarts_the_child_and_says_which() {
     let mut expected = vec![child.pid().unwrap() as i32, new_grandchild];
     expected.sort();
     assert_eq!(left, expected);
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,8 +534,7 @@ async fn a_child_that_gave_up_starts_again_when_a_file_is_saved() {
         _ => None,
     })
     .await;
-    sup.shutdown().await;
-    assert_eq!(marker.survivors(), Vec::<i32>::new());
+    shut_down_and_check(&sup, &marker).await;
 }
 
 /// The pid a `forker` child's latest instance printed for its grandchild.
@@ -604,11 +584,7 @@ struct Driver {
 }
 
 impl Driver {
-    fn start(grace: &str, children: Vec<ChildSpec>) -> Driver {
-        Self::start_json(serde_json::json!({ "grace": grace, "children": children }))
-    }
-
-    fn start_json(json: serde_json::Value) -> Driver {
+    fn start(json: serde_json::Value) -> Driver {
         let mut spec = tempfile::NamedTempFile::new().unwrap();
         spec.write_all(json.to_string().as_bytes()).unwrap();
         let mut process = Command::new(BIN)
@@ -656,20 +632,19 @@ impl Drop for Driver {
     }
 }
 
-/// The children for the driver tests: a grandchild that left with setsid, and a child
-/// that ignores SIGTERM.
-fn stack(marker: &Marker) -> Vec<ChildSpec> {
-    vec![
+/// The driver running the stack of the driver tests — a child whose grandchild left
+/// with setsid, and a child that ignores SIGTERM — once all three processes run.
+/// Returns the grandchild's pid.
+fn driver_stack(marker: &Marker, grace: &str, guardian: bool) -> (Driver, i32) {
+    let children = [
         fake("forker", marker, &["forker"]),
         fake("stubborn", marker, &["stubborn"]),
-    ]
-}
-
-#[test]
-fn a_sigkilled_supervisor_leaves_no_descendant_behind() {
-    let marker = Marker::new("sigkill");
-    let mut driver = Driver::start("5s", stack(&marker));
-    driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
+    ];
+    let driver = Driver::start(serde_json::json!({
+        "grace": grace, "guardian": guardian, "children": children
+    }));
+    let line = driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
+    let grandchild = line.rsplit(' ').next().unwrap().parse().unwrap();
     let start = Instant::now();
     while marker.survivors().len() < 3 {
         assert!(
@@ -678,13 +653,20 @@ fn a_sigkilled_supervisor_leaves_no_descendant_behind() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+    (driver, grandchild)
+}
 
+#[test]
+fn a_sigkilled_supervisor_leaves_no_descendant_behind() {
+    let marker = Marker::new("sigkill");
+    let (mut driver, _) = driver_stack(&marker, "5s", true);
     driver.signal(Signal::SIGKILL);
     let killed = Instant::now();
     driver.process.wait().unwrap();
     let cleaned = marker.wait_until_none_left(Duration::from_secs(2));
     eprintln!(
-        "after SIGKILL of the supervisor: {cleaned:?} until no descendant was left (measured from the kill: {:?})",
+        "after SIGKILL of the supervisor: {cleaned:?} until no descendant was left \
+         (measured from the kill: {:?})",
         killed.elapsed()
     );
     assert!(cleaned.is_ok(), "left behind: {cleaned:?}");
@@ -696,23 +678,7 @@ fn parent_death_signal_alone_takes_the_children_but_not_the_grandchild() {
     // every direct child (it would not if they had been forked from a thread that
     // ended), and it cannot take the grandchild — the reason the guardian exists.
     let marker = Marker::new("pdeathsig");
-    let children: Vec<serde_json::Value> = stack(&marker)
-        .into_iter()
-        .map(|c| serde_json::to_value(c).unwrap())
-        .collect();
-    let mut driver = Driver::start_json(serde_json::json!({
-        "grace": "5s", "guardian": false, "children": children
-    }));
-    let line = driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
-    let grandchild: i32 = line.rsplit(' ').next().unwrap().parse().unwrap();
-    let start = Instant::now();
-    while marker.survivors().len() < 3 {
-        assert!(
-            start.elapsed() < Duration::from_secs(5),
-            "the stack did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (mut driver, grandchild) = driver_stack(&marker, "5s", false);
     driver.signal(Signal::SIGKILL);
     driver.process.wait().unwrap();
     let start = Instant::now();
@@ -730,9 +696,7 @@ fn parent_death_signal_alone_takes_the_children_but_not_the_grandchild() {
 fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
     // One Ctrl-C: SIGTERM, the grace period for the stubborn child, then SIGKILL.
     let marker = Marker::new("ctrl-c");
-    let mut driver = Driver::start("1s", stack(&marker));
-    driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
-    std::thread::sleep(Duration::from_millis(300));
+    let (mut driver, _) = driver_stack(&marker, "1s", true);
     let asked = Instant::now();
     driver.signal(Signal::SIGINT);
     let status = driver.process.wait().unwrap();
@@ -747,9 +711,7 @@ fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
 
     // Two: no waiting for the 30 s grace period.
     let marker = Marker::new("ctrl-c-twice");
-    let mut driver = Driver::start("30s", stack(&marker));
-    driver.wait_for_line(Duration::from_secs(10), |l| l.contains("grandchild "));
-    std::thread::sleep(Duration::from_millis(300));
+    let (mut driver, _) = driver_stack(&marker, "30s", true);
     let asked = Instant::now();
     driver.signal(Signal::SIGINT);
     std::thread::sleep(Duration::from_millis(200));

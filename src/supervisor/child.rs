@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use tokio::io::AsyncRead;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -414,28 +415,30 @@ impl Actor {
         })?;
         let mut process = Process::new(child)
             .ok_or_else(|| Error::new(format!("{} ended as it started", self.name)))?;
-        let mut output = Vec::new();
-        let hook = spec.on_line.clone();
-        if let Some(stdout) = process.child.stdout.take() {
-            let pump = output::pump(
-                stdout,
-                self.name.clone(),
+        let streams: [(Option<Box<dyn AsyncRead + Unpin + Send>>, Stream); 2] = [
+            (
+                process.child.stdout.take().map(|r| Box::new(r) as _),
                 Stream::Stdout,
-                self.shared.log.clone(),
-                hook.clone(),
-            );
-            output.push(tokio::spawn(pump));
-        }
-        if let Some(stderr) = process.child.stderr.take() {
-            let pump = output::pump(
-                stderr,
-                self.name.clone(),
+            ),
+            (
+                process.child.stderr.take().map(|r| Box::new(r) as _),
                 Stream::Stderr,
-                self.shared.log.clone(),
-                hook,
-            );
-            output.push(tokio::spawn(pump));
-        }
+            ),
+        ];
+        let output = streams
+            .into_iter()
+            .filter_map(|(reader, stream)| {
+                let log = self.shared.log.clone();
+                let pump = output::pump(
+                    reader?,
+                    self.name.clone(),
+                    stream,
+                    log,
+                    spec.on_line.clone(),
+                );
+                Some(tokio::spawn(pump))
+            })
+            .collect();
         self.pid.store(process.pid as u32, Ordering::Relaxed);
         Ok(Instance { process, output })
     }

@@ -71,7 +71,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use child::{ChildHandle, REPORT_LINES};
 pub use diagnose::{Diagnosis, diagnose};
 pub use event::{Event, EventKind, Exit, State, human};
-pub use output::{LineSplitter, LogMux, MAX_LINE};
+pub use output::{Captured, LineSplitter, LogMux, MAX_LINE};
 pub use policy::{Backoff, Decision};
 pub use session::SESSION_VAR;
 pub use spec::{ChildSpec, Expect, Line, LineHook, Probe, Stream, Watch};

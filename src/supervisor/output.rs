@@ -61,6 +61,12 @@ impl LogMux {
         }
     }
 
+    /// Prints into memory, without colours: for tests of code that supervises.
+    pub fn captured() -> (Self, Captured) {
+        let captured = Captured::default();
+        (Self::new(Box::new(captured.clone()), false), captured)
+    }
+
     /// How many lines to keep per child for error reports (200 by default).
     pub fn keep(self, lines: usize) -> Self {
         self.lock().keep = lines.max(1);
@@ -139,6 +145,30 @@ impl LogMux {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// What a [`LogMux::captured`] printed.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -260,31 +290,17 @@ mod tests {
         assert_eq!(s.feed(b"\nnext\n"), vec!["next"]);
     }
 
-    #[derive(Clone, Default)]
-    struct Shared(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Shared {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn prefixes_align_and_last_lines_are_kept() {
-        let out = Shared::default();
-        let mux = LogMux::new(Box::new(out.clone()), false).keep(2);
+        let (mux, out) = LogMux::captured();
+        let mux = mux.keep(2);
         mux.register("django");
         mux.register("ui");
         mux.line("ui", "one", true);
         mux.line("django", "two", true);
         mux.line("ui", "hidden", false);
         mux.line("ui", "three", true);
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        assert_eq!(text, "ui     │ one\ndjango │ two\nui     │ three\n");
+        assert_eq!(out.text(), "ui     │ one\ndjango │ two\nui     │ three\n");
         assert_eq!(mux.last_lines("ui", 5), vec!["hidden", "three"]);
         assert_eq!(mux.last_lines("ui", 1), vec!["three"]);
     }

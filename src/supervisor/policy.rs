@@ -76,12 +76,10 @@ mod tests {
     use crate::config::Seconds;
 
     fn policy() -> Restart {
+        // The defaults (0.5 s doubling to 10 s), with room for the whole progression.
         Restart {
-            backoff_initial: Seconds(Duration::from_millis(500)),
-            backoff_max: Seconds::from_secs(10),
-            stable_after: Seconds::from_secs(30),
             max_crashes: 7,
-            crash_window: Seconds::from_secs(60),
+            ..Restart::default()
         }
     }
 
