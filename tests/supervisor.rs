@@ -723,3 +723,10 @@ fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
     assert!(took < Duration::from_secs(2), "{took:?}");
     assert_eq!(marker.survivors(), Vec::<i32>::new());
 }
+
+#[test]
+fn handles_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Supervisor>();
+    shareable::<ChildHandle>();
+}

@@ -3,6 +3,16 @@
 //!
 //! Only the task touches the process, so there is no race between a crash, a reload and
 //! a stop: commands wait in the task's mailbox until it gets to them.
+//!
+//! The rules:
+//! - A child that exits on its own, ready or not, is restarted by the restart policy,
+//!   until the policy gives up (`Down`). In exit-on-crash mode it is `Down` at once, and
+//!   the whole run ends.
+//! - A child not ready within its time limit is stopped and `Down`; retrying a start that
+//!   hangs would rarely help and would hide the problem for minutes.
+//! - A saved watched file restarts a running child, and starts a `Down` one again (the
+//!   save is likely the fix); a child stopped on request stays stopped.
+//! - Before any restart, everything the old instance started is gone (its port is free).
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -282,14 +292,19 @@ impl Actor {
     /// The process ended on its own.
     async fn exited(&mut self, mut instance: Instance, exit: Exit, uptime: Duration) -> Next {
         self.pid.store(0, Ordering::Relaxed);
+        let shutting_down = self.shared.shutting_down();
+        if !shutting_down {
+            // At once, so the proxy holds requests instead of sending them to nobody.
+            self.set(State::Restarting);
+            self.emit(EventKind::Exited { exit, uptime });
+        }
         // What it started may still run (and hold its port, and its output pipes):
         // clear it before a restart or a report.
         self.stop_instance(&mut instance).await;
-        if self.shared.shutting_down() {
+        if shutting_down {
             self.set(State::Stopped);
             return Next::Idle;
         }
-        self.emit(EventKind::Exited { exit, uptime });
         if self.shared.exit_on_crash {
             let error = self.report(
                 format!("{} exited with {exit}", self.name),
