@@ -48,7 +48,7 @@
 mod child;
 mod diagnose;
 mod event;
-pub mod guardian;
+pub(crate) mod guardian;
 mod output;
 mod policy;
 mod probe;
@@ -71,8 +71,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use child::{ChildHandle, REPORT_LINES};
 pub use diagnose::{Diagnosis, diagnose};
 pub use event::{Event, EventKind, Exit, State, human};
-pub use output::{Captured, LineSplitter, LogMux, MAX_LINE};
-pub use policy::{Backoff, Decision};
+pub use output::{Captured, LogMux};
 pub use session::SESSION_VAR;
 pub use spec::{ChildSpec, Expect, Line, LineHook, Probe, Stream, Watch};
 
