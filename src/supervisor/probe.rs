@@ -55,7 +55,11 @@ impl Prober {
     }
 
     async fn check(&self) -> Result<(), String> {
-        match &self.probe {
+        self.check_one(&self.probe).await
+    }
+
+    async fn check_one(&self, probe: &Probe) -> Result<(), String> {
+        match probe {
             Probe::None => Ok(()),
             Probe::Tcp { port } => {
                 let connect = TcpStream::connect(("127.0.0.1", *port));
@@ -64,6 +68,13 @@ impl Prober {
                     Ok(Err(e)) => Err(format!("connecting to 127.0.0.1:{port}: {e}")),
                     Err(_) => Err(format!("connecting to 127.0.0.1:{port} timed out")),
                 }
+            }
+            Probe::All(probes) => {
+                for probe in probes {
+                    // Boxed: the future of a probe that contains probes is recursive.
+                    Box::pin(self.check_one(probe)).await?;
+                }
+                Ok(())
             }
             Probe::Http { port, path, expect } => {
                 let client = self.client.as_ref().map_err(Clone::clone)?;
@@ -177,6 +188,36 @@ mod tests {
                 .contains("answered 200 OK: \"ping\"")
         );
         server.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn all_probes_must_pass() {
+        let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let open_port = open.local_addr().unwrap().port();
+        let closed_port = crate::ports::free_local_port().unwrap();
+        let both = Probe::All(vec![
+            Probe::Tcp { port: open_port },
+            Probe::Tcp { port: closed_port },
+        ]);
+        assert_eq!(
+            both.to_string(),
+            format!(
+                "a connection to 127.0.0.1:{open_port} and a connection to 127.0.0.1:{closed_port}"
+            )
+        );
+        let prober = Prober::new(both);
+        let waited = tokio::time::timeout(Duration::from_millis(300), prober.wait_ready()).await;
+        assert!(waited.is_err());
+        assert!(
+            prober
+                .last_failure()
+                .unwrap()
+                .contains(&closed_port.to_string())
+        );
+        let prober = Prober::new(Probe::All(vec![Probe::Tcp { port: open_port }]));
+        tokio::time::timeout(Duration::from_secs(2), prober.wait_ready())
+            .await
+            .expect("ready");
     }
 
     #[tokio::test]

@@ -91,6 +91,8 @@ pub enum Probe {
         path: String,
         expect: Expect,
     },
+    /// Ready when every one of these is (Reflex: its backend and its frontend).
+    All(Vec<Probe>),
 }
 
 /// What an HTTP readiness answer must look like.
@@ -120,6 +122,10 @@ impl fmt::Display for Probe {
                     Expect::Body(body) => write!(f, "`{body}`"),
                     Expect::Html => f.write_str("with an HTML page"),
                 }
+            }
+            Probe::All(probes) => {
+                let all: Vec<String> = probes.iter().map(ToString::to_string).collect();
+                f.write_str(&all.join(" and "))
             }
         }
     }
