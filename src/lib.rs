@@ -15,6 +15,7 @@ pub mod proxy;
 pub mod python;
 pub mod scaffold;
 pub mod stack;
+pub mod supervisor;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

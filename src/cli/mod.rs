@@ -4,6 +4,7 @@ mod doctor;
 mod init;
 mod manage;
 mod routes;
+mod supervise;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -65,6 +66,10 @@ pub enum Command {
     /// Run a manage.py command, also one whose name clashes with ours
     #[command(visible_alias = "django")]
     Manage(manage::ManageArgs),
+    #[command(name = "__supervise", hide = true)]
+    Supervise { spec: PathBuf },
+    #[command(name = "__guardian", hide = true)]
+    Guardian { session: String },
     #[command(external_subcommand)]
     Forward(Vec<OsString>),
 }
@@ -96,6 +101,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Init(args) => init::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
         Command::Forward(args) => manage::forward(&global, args),
+        Command::Supervise { spec } => supervise::run(&spec),
+        Command::Guardian { session } => Ok(crate::supervisor::guardian::run(&session)),
     }
 }
 
