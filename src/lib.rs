@@ -12,6 +12,7 @@ pub mod ports;
 pub mod project;
 pub mod proxy;
 pub mod python;
+pub mod vite;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
