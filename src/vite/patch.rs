@@ -255,3 +255,194 @@ fn indent_of(text: &str, line: usize) -> &str {
     let rest = &text[line..];
     &rest[..rest.len() - rest.trim_start_matches([' ', '\t']).len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rules() -> ViteRules {
+        ViteRules {
+            patterns: vec!["^/admin(?:[/?#]|$)".into(), "^/static(?:[/?#]|$)".into()],
+            target: "http://127.0.0.1:8000".into(),
+        }
+    }
+
+    #[test]
+    fn adds_a_proxy_object_to_the_server_object() {
+        let text = "export default defineConfig({\n  server: {\n    port: 3000,\n  },\n});\n";
+        insta::assert_snapshot!(patch(text, &rules()).unwrap(), @r#"
+        export default defineConfig({
+          server: {
+            /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+            proxy: {
+              "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+              "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+            },
+            /* reflex-django:end */
+            port: 3000,
+          },
+        });
+        "#);
+    }
+
+    #[test]
+    fn puts_its_entries_first_in_an_existing_user_proxy() {
+        let text = "export default {\n  server: {\n    proxy: {\n      '/api': 'http://x',\n    },\n  },\n};\n";
+        let out = patch(text, &rules()).unwrap();
+        insta::assert_snapshot!(out, @r#"
+        export default {
+          server: {
+            proxy: {
+              /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+              "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+              "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+              /* reflex-django:end */
+              '/api': 'http://x',
+            },
+          },
+        };
+        "#);
+        assert_eq!(out.matches("proxy:").count(), 1);
+    }
+
+    #[test]
+    fn braces_in_strings_comments_regexes_and_templates_do_not_mislead_it() {
+        let text = r#"const re = /server: \{/; // server: {
+/* server: { */ const s = "server: {", t = `server: ${ "{" } {`;
+export default defineConfig({
+  define: { x: '}' },
+  server: { port: 1, open: `/${"}"}` },
+});
+"#;
+        let out = patch(text, &rules()).unwrap();
+        assert!(out.contains("server: {\n    /* reflex-django:begin"), "{out}");
+        assert!(out.ends_with("/* reflex-django:end */ port: 1, open: `/${\"}\"}` },\n});\n"), "{out}");
+        assert_eq!(strip(&out).unwrap(), text);
+    }
+
+    #[test]
+    fn empty_and_quoted_server_objects() {
+        let out = patch("export default { \"server\": {} }", &rules()).unwrap();
+        insta::assert_snapshot!(out, @r#"
+        export default { "server": {
+          /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+          proxy: {
+            "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+            "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
+          },
+          /* reflex-django:end */} }
+        "#);
+    }
+
+    #[test]
+    fn a_changed_rule_set_replaces_the_block() {
+        let text = "export default {\n  server: {\n    port: 3000,\n  },\n};\n";
+        let first = patch(text, &rules()).unwrap();
+        let other = ViteRules {
+            patterns: vec!["^/api(?:[/?#]|$)".into()],
+            target: "http://127.0.0.1:9000".into(),
+        };
+        let second = patch(&first, &other).unwrap();
+        assert_eq!(second, patch(text, &other).unwrap());
+        assert!(!second.contains("/admin"));
+        assert_eq!(second.matches(BEGIN).count(), 1);
+    }
+
+    #[test]
+    fn crlf_files_keep_crlf() {
+        let text = "export default {\r\n  server: {\r\n    port: 1,\r\n  },\r\n};\r\n";
+        let out = patch(text, &rules()).unwrap();
+        assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
+        assert_eq!(strip(&out).unwrap(), text);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_place_safely() {
+        let no_server = patch("export default defineConfig({ build: {} });", &rules()).unwrap_err();
+        assert!(no_server.message().contains("no `server: { … }` object"));
+        assert!(no_server.hint_text().unwrap().contains("server: {}"));
+
+        let not_literal = patch("export default { server: opts };", &rules()).unwrap_err();
+        assert!(not_literal.message().contains("not an object literal"));
+
+        let proxy_not_literal =
+            patch("export default { server: { proxy: p } };", &rules()).unwrap_err();
+        assert!(proxy_not_literal.message().contains("`server.proxy`"));
+
+        let broken = patch("export default { server: { port: 1 };", &rules()).unwrap_err();
+        assert!(broken.message().contains("cannot read vite.config.js"));
+        assert!(broken.to_string().contains("line 1"), "{broken}");
+
+        let two = "const a = { server: {} };\nconst b = { server: {} };";
+        assert!(patch(two, &rules()).unwrap_err().message().contains("2 `server"));
+    }
+
+    #[test]
+    fn prefers_the_server_inside_define_config() {
+        let text = "const other = { server: { a: 1 } };\nexport default defineConfig({ server: { b: 2 } });";
+        let out = patch(text, &rules()).unwrap();
+        let block = out.find(BEGIN).unwrap();
+        assert!(out[..block].trim_end().ends_with("defineConfig({ server: {"), "{out}");
+    }
+
+    #[test]
+    fn damaged_blocks_are_reported_not_guessed() {
+        let text = "export default {\n  server: {\n    /* reflex-django:begin */\n    port: 1,\n  },\n};";
+        let err = patch(text, &rules()).unwrap_err();
+        assert!(err.message().contains("damaged"), "{err}");
+        assert!(err.hint_text().unwrap().contains("reflex-django:end"));
+    }
+
+    /// Object bodies with the awkward parts: comments, strings and regexes with
+    /// braces, template literals, nested objects, a user proxy, odd spacing.
+    fn server_body() -> impl Strategy<Value = String> {
+        let member = prop::sample::select(vec![
+            "port: 3000",
+            "hmr: true",
+            "open: \"}{\"",
+            "re: /[}{]\\//g",
+            "t: `a${ {b: '}'}.b }c`",
+            "watch: { ignored: [\"**/x/**\"] }",
+            "// a } comment\n  a: 1",
+            "/* { */ b: 2",
+            "proxy: { '/api': 'http://x' }",
+            "proxy: {}",
+            "'quoted-key': 1",
+        ]);
+        (
+            prop::collection::vec(member, 0..5),
+            prop::sample::select(vec![",\n    ", ", ", ",\r\n\t"]),
+            prop::bool::ANY,
+        )
+            .prop_map(|(members, sep, trailing)| {
+                let mut seen_proxy = false;
+                let members: Vec<&str> = members
+                    .into_iter()
+                    .filter(|m| !(m.starts_with("proxy") && std::mem::replace(&mut seen_proxy, true)))
+                    .collect();
+                let mut body = members.join(sep);
+                if trailing && !body.is_empty() {
+                    body.push(',');
+                }
+                body
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn patching_is_idempotent_and_only_adds_the_block(
+            body in server_body(),
+            lead in prop::sample::select(vec!["", "\n    ", " "]),
+        ) {
+            let text = format!(
+                "import {{ defineConfig }} from \"vite\";\nexport default defineConfig(() => ({{\n  server: {{{lead}{body}}},\n  x: /}}/,\n}}));\n"
+            );
+            let once = patch(&text, &rules()).unwrap();
+            prop_assert_eq!(&patch(&once, &rules()).unwrap(), &once);
+            prop_assert_eq!(strip(&once).unwrap(), text);
+            prop_assert_eq!(once.matches(BEGIN).count(), 1);
+            prop_assert!(lexer::tokenize(&once).is_ok());
+        }
+    }
+}
