@@ -38,8 +38,10 @@ pub fn find() -> Result<Bun, Error> {
         .map(|d| d.join("bun/bin/bun"))
         .filter(|p| p.is_file());
     let Some(path) = own.or_else(|| find_program("bun".as_ref())) else {
-        return Err(Error::new("bun is not installed, and Reflex cannot download it here")
-            .hint(install_hint()));
+        return Err(
+            Error::new("bun is not installed, and Reflex cannot download it here")
+                .hint(install_hint()),
+        );
     };
     let mut cmd = Command::new(&path);
     cmd.arg("--version");

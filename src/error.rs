@@ -49,7 +49,11 @@ impl Error {
         let _ = writeln!(out, "{} {}", "error:".red().bold(), self.message);
         for cause in &self.causes {
             for (i, line) in cause.lines().enumerate() {
-                let lead = if i == 0 { "  caused by:" } else { "            " };
+                let lead = if i == 0 {
+                    "  caused by:"
+                } else {
+                    "            "
+                };
                 let _ = writeln!(out, "{} {}", lead.dimmed(), line);
             }
         }

@@ -9,9 +9,11 @@ pub fn ensure_free(host: &str, port: u16, what: &str) -> Result<()> {
     let addrs: Vec<SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| {
-            Error::new(format!("cannot resolve the address {host}:{port} for {what}"))
-                .cause(e)
-                .hint("use an IP address such as 127.0.0.1 or 0.0.0.0")
+            Error::new(format!(
+                "cannot resolve the address {host}:{port} for {what}"
+            ))
+            .cause(e)
+            .hint("use an IP address such as 127.0.0.1 or 0.0.0.0")
         })?
         .collect();
     for addr in addrs {
@@ -19,15 +21,15 @@ pub fn ensure_free(host: &str, port: u16, what: &str) -> Result<()> {
             let holder = holder_of(port)
                 .map(|h| format!(" by {h}"))
                 .unwrap_or_default();
-            return Err(Error::new(format!(
-                "port {port} ({what}) is already in use{holder}"
-            ))
-            .cause(e)
-            .hint(format!(
-                "stop the other program, or choose another port (e.g. --port {} or in \
+            return Err(
+                Error::new(format!("port {port} ({what}) is already in use{holder}"))
+                    .cause(e)
+                    .hint(format!(
+                        "stop the other program, or choose another port (e.g. --port {} or in \
                  reflex-django.yaml)",
-                port.saturating_add(1)
-            )));
+                        port.saturating_add(1)
+                    )),
+            );
         }
     }
     Ok(())
@@ -49,7 +51,11 @@ pub fn holder_of(port: u16) -> Option<String> {
         return None;
     }
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         let Ok(fds) = std::fs::read_dir(entry.path().join("fd")) else {
@@ -118,7 +124,10 @@ mod tests {
         let port = listener.local_addr().unwrap().port();
         let err = ensure_free("127.0.0.1", port, "the front door").unwrap_err();
         assert!(
-            err.message().contains(&format!("port {port} (the front door) is already in use by pid {}", std::process::id())),
+            err.message().contains(&format!(
+                "port {port} (the front door) is already in use by pid {}",
+                std::process::id()
+            )),
             "{err}"
         );
         assert!(err.hint_text().unwrap().contains("--port"));

@@ -80,8 +80,16 @@ fn patches_the_config_reflex_generates() {
     let rules = ViteRules::new(&table(), "0.0.0.0", 8123);
     for (name, text) in reflex_fixtures(dir.path()) {
         let once = vite::patch(&text, &rules).unwrap();
-        assert_eq!(vite::patch(&once, &rules).unwrap(), once, "{name}: not idempotent");
-        assert_eq!(vite::strip(&once).unwrap(), text, "{name}: changed outside the block");
+        assert_eq!(
+            vite::patch(&once, &rules).unwrap(),
+            once,
+            "{name}: not idempotent"
+        );
+        assert_eq!(
+            vite::strip(&once).unwrap(),
+            text,
+            "{name}: changed outside the block"
+        );
         assert_eq!(once.matches(vite::BEGIN).count(), 1, "{name}");
         if name == "default.js" {
             insta::assert_snapshot!(server_section(&once));
@@ -99,10 +107,23 @@ fn vite_sends_exactly_the_route_tables_paths_to_the_front_door() {
     let table = table();
     let rules = ViteRules::new(&table, "127.0.0.1", 8123);
     let urls = [
-        "/", "/admin", "/admin/", "/admin/login/?next=/admin/", "/admin?x=1",
-        "/administrator", "/static/admin/css/base.css", "/staticfiles", "/api/users",
-        "/apis", "/v1.0/x/y", "/v1x0/x", "/media", "/_reflex_django/session",
-        "/_event/?EIO=4&transport=websocket", "/ping", "/about",
+        "/",
+        "/admin",
+        "/admin/",
+        "/admin/login/?next=/admin/",
+        "/admin?x=1",
+        "/administrator",
+        "/static/admin/css/base.css",
+        "/staticfiles",
+        "/api/users",
+        "/apis",
+        "/v1.0/x/y",
+        "/v1x0/x",
+        "/media",
+        "/_reflex_django/session",
+        "/_event/?EIO=4&transport=websocket",
+        "/ping",
+        "/about",
     ];
     for (name, text) in reflex_fixtures(dir.path()) {
         let patched = vite::patch(&text, &rules).unwrap();

@@ -49,9 +49,7 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
             ));
             checks.push(Check::new(
                 "manage.py",
-                project
-                    .require_manage_py()
-                    .map(|p| p.display().to_string()),
+                project.require_manage_py().map(|p| p.display().to_string()),
             ));
             match crate::config::load(&project, &global.flag_values()) {
                 Err(e) => checks.push(Check::new("configuration", Err(e))),
@@ -148,8 +146,10 @@ fn package_checks(report: &Report, server: DjangoServer) -> Vec<Check> {
             .map(|p| p.version.clone().unwrap_or_else(|| "installed".into()))
     };
     let missing = |what: &str, dist: &str| {
-        Error::new(format!("{what} is not installed in this Python"))
-            .hint(format!("{} -m pip install {dist}", report.executable.display()))
+        Error::new(format!("{what} is not installed in this Python")).hint(format!(
+            "{} -m pip install {dist}",
+            report.executable.display()
+        ))
     };
     let require = |name: &'static str, module: &str, dist: &str| {
         Check::new(name, installed(module).ok_or_else(|| missing(module, dist)))

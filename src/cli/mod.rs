@@ -3,6 +3,7 @@
 mod doctor;
 mod manage;
 mod routes;
+mod vite;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -59,6 +60,8 @@ pub enum Command {
     Routes(routes::RoutesArgs),
     /// Check Python, Django, Reflex, bun and the ports, with a fix for each problem
     Doctor,
+    /// Keep Vite's proxy rules for the Django prefixes in .web/vite.config.js
+    Vite(vite::ViteArgs),
     /// Run a manage.py command, also one whose name clashes with ours
     #[command(visible_alias = "django")]
     Manage(manage::ManageArgs),
@@ -90,6 +93,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Routes(args) => routes::run(&global, args),
         Command::Doctor => doctor::run(&global),
+        Command::Vite(args) => vite::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
         Command::Forward(args) => manage::forward(&global, args),
     }

@@ -33,7 +33,7 @@ struct RouteRow {
 
 pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let (project, resolved) = global.load(Vec::new())?;
-    let (static_prefix, notes) = static_prefix(&project, &resolved);
+    let (static_prefix, notes) = static_prefix_or_note(&project, &resolved);
     let table = RouteTable::from_config(
         &resolved.config.prefixes,
         static_prefix.as_ref().map(|(p, _)| p.clone()),
@@ -92,7 +92,10 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     }
 
     let _ = writeln!(out, "Project  {}\n", project.root.display());
-    let _ = writeln!(out, "Routes (first match wins; prefixes match whole path segments)");
+    let _ = writeln!(
+        out,
+        "Routes (first match wins; prefixes match whole path segments)"
+    );
     for row in &rows {
         let _ = writeln!(
             out,
@@ -117,7 +120,9 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let _ = writeln!(out, "  {:<11} {front_door}", "front door");
     let _ = writeln!(out, "\nInternal targets (127.0.0.1)");
     let port = |p: Option<crate::config::Port>| {
-        p.map_or("a free port, picked at start".to_string(), |p| p.to_string())
+        p.map_or("a free port, picked at start".to_string(), |p| {
+            p.to_string()
+        })
     };
     let _ = writeln!(
         out,
@@ -129,10 +134,21 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default()
     );
-    let _ = writeln!(out, "  {:<11} {}", "reflex", port(config.reflex.backend_port));
+    let _ = writeln!(
+        out,
+        "  {:<11} {}",
+        "reflex",
+        port(config.reflex.backend_port)
+    );
     let _ = writeln!(out, "\nSettings");
     for (path, value, source) in &settings {
-        let _ = writeln!(out, "  {:<26} {:<28} {}", path, display_value(value), source);
+        let _ = writeln!(
+            out,
+            "  {:<26} {:<28} {}",
+            path,
+            display_value(value),
+            source
+        );
     }
     for note in &notes {
         let _ = writeln!(out, "\nnote: {note}");
@@ -141,52 +157,49 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
 }
 
 /// The static prefix and its source: the `prefixes.static` setting, else Django's
-/// `STATIC_URL` (asked from Python). Problems become notes, not failures.
-fn static_prefix(project: &Project, resolved: &Resolved) -> (Option<(Prefix, Source)>, Vec<String>) {
+/// `STATIC_URL` (asked from Python, which loads the project's settings). `None` when
+/// static files are served from another origin, or Django is not installed.
+pub(crate) fn static_prefix(
+    project: &Project,
+    resolved: &Resolved,
+) -> Result<Option<(Prefix, Source)>> {
     if let Some(p) = &resolved.config.prefixes.static_ {
-        return (
-            Some((p.0.clone(), resolved.source("prefixes.static").clone())),
-            Vec::new(),
-        );
+        return Ok(Some((
+            p.0.clone(),
+            resolved.source("prefixes.static").clone(),
+        )));
     }
-    let asked = python::find(project, resolved).and_then(|python| {
-        probe::probe(
-            &python,
-            &project.root,
-            &child_env::contract(resolved),
-            true,
-        )
-    });
-    let note = |e: Error| {
-        let mut text = format!("the static prefix is unknown: {}", e.message());
-        if let Some(h) = e.hint_text() {
-            text.push_str(&format!(" (hint: {h})"));
+    let python = python::find(project, resolved)?;
+    let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
+    match report.django {
+        Some(probe::DjangoFacts::Loaded(settings)) => {
+            let source = Source::Django {
+                setting: "STATIC_URL".into(),
+            };
+            Ok(django_static_prefix(&settings.static_url)?.map(|p| (p, source)))
         }
-        (None, vec![text])
-    };
-    match asked.map(|report| report.django) {
-        Ok(Some(probe::DjangoFacts::Loaded(settings))) => {
-            match django_static_prefix(&settings.static_url) {
-                Ok(p) => (
-                    p.map(|p| {
-                        (
-                            p,
-                            Source::Django {
-                                setting: "STATIC_URL".into(),
-                            },
-                        )
-                    }),
-                    Vec::new(),
-                ),
-                Err(e) => note(e),
+        Some(probe::DjangoFacts::Failed { error }) => Err(Error::new(format!(
+            "Django's settings did not load: {error}"
+        ))
+        .hint("run `reflex-django doctor`, or set `prefixes.static` in reflex-django.yaml")),
+        None => Ok(None),
+    }
+}
+
+/// [`static_prefix`] for a report: a problem becomes a note instead of a failure.
+fn static_prefix_or_note(
+    project: &Project,
+    resolved: &Resolved,
+) -> (Option<(Prefix, Source)>, Vec<String>) {
+    match static_prefix(project, resolved) {
+        Ok(found) => (found, Vec::new()),
+        Err(e) => {
+            let mut text = format!("the static prefix is unknown: {}", e.message());
+            if let Some(h) = e.hint_text() {
+                text.push_str(&format!(" (hint: {h})"));
             }
+            (None, vec![text])
         }
-        Ok(Some(probe::DjangoFacts::Failed { error })) => note(
-            Error::new(format!("Django's settings did not load: {error}"))
-                .hint("run `reflex-django doctor`"),
-        ),
-        Ok(None) => (None, Vec::new()),
-        Err(e) => note(e),
     }
 }
 
@@ -195,11 +208,12 @@ pub(crate) fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
     match Prefix::from_static_url(static_url) {
         None => Ok(None),
         Some(Ok(p)) => Ok(Some(p)),
-        Some(Err(e)) => Err(Error::new(format!("Django's STATIC_URL `{static_url}`: {e}"))
-            .hint(format!(
+        Some(Err(e)) => Err(
+            Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
                 "{}; or set `prefixes.static` in reflex-django.yaml",
                 e.hint()
-            ))),
+            )),
+        ),
     }
 }
 

@@ -55,7 +55,8 @@ impl Merged {
     }
 
     pub fn get(&self, path: &str) -> Option<&Value> {
-        path.split('.').try_fold(&self.tree, |node, key| node.get(key))
+        path.split('.')
+            .try_fold(&self.tree, |node, key| node.get(key))
     }
 
     pub fn source_of(&self, path: &str) -> &Source {
@@ -125,8 +126,9 @@ pub(super) fn schema_error(path: &str, message: &str) -> Error {
         })
         .unwrap_or(message);
     let example = example_for(path);
-    Error::new(format!("`{path}`: {problem}"))
-        .hint(format!("write it like `{path}: {example}`; the README lists every setting"))
+    Error::new(format!("`{path}`: {problem}")).hint(format!(
+        "write it like `{path}: {example}`; the README lists every setting"
+    ))
 }
 
 /// An example value for a setting, from the defaults where there is one.
@@ -193,11 +195,18 @@ pub(super) fn rxconfig_layer(args: &PluginArgs) -> Vec<(&'static str, Value)> {
         out.push(("prefixes.admin", Value::String(s.clone())));
     }
     // The plugin's convention: an empty backend prefix means "none".
-    if let Some(s) = args.backend_prefix.as_ref().filter(|s| !s.trim().is_empty()) {
+    if let Some(s) = args
+        .backend_prefix
+        .as_ref()
+        .filter(|s| !s.trim().is_empty())
+    {
         out.push(("prefixes.backend", Value::String(s.clone())));
     }
     if let Some(list) = &args.extra_prefixes {
-        out.push(("prefixes.extra", list.iter().cloned().map(Value::String).collect()));
+        out.push((
+            "prefixes.extra",
+            list.iter().cloned().map(Value::String).collect(),
+        ));
     }
     out
 }

@@ -34,10 +34,17 @@ pub enum Source {
     /// `reflex-django.yaml`.
     File,
     /// An environment variable, possibly from the env file.
-    Env { var: String, from_env_file: bool },
-    Flag { flag: String },
+    Env {
+        var: String,
+        from_env_file: bool,
+    },
+    Flag {
+        flag: String,
+    },
     /// Asked from Django at start-up (e.g. `STATIC_URL`).
-    Django { setting: String },
+    Django {
+        setting: String,
+    },
 }
 
 impl fmt::Display for Source {
@@ -144,7 +151,12 @@ pub fn load_with_env(
     };
     let explicit = env_file_setting.is_some() || merged.source_of("env_file") != &Source::Default;
     let env_file_rel = env_file_setting.unwrap_or_else(|| {
-        PathBuf::from(merged.get("env_file").and_then(Value::as_str).unwrap_or(".env"))
+        PathBuf::from(
+            merged
+                .get("env_file")
+                .and_then(Value::as_str)
+                .unwrap_or(".env"),
+        )
     });
     let env_file_path = project.root.join(&env_file_rel);
     let env_file_vars = read_env_file(&env_file_path, explicit)?;
@@ -177,14 +189,7 @@ pub fn load_with_env(
         let value = layers::env_value(&raw, default);
         layers::validate_leaf(&path, &value)
             .map_err(|e| e.in_source(&format!("environment variable {var}={raw}")))?;
-        merged.set(
-            &path,
-            value,
-            Source::Env {
-                var,
-                from_env_file,
-            },
-        );
+        merged.set(&path, value, Source::Env { var, from_env_file });
     }
 
     for flag in flags {
@@ -217,9 +222,8 @@ fn read_env_file(path: &Path, explicit: bool) -> Result<Vec<(String, String)>> {
     if !path.is_file() {
         if explicit {
             return Err(
-                Error::new(format!("the env file {} does not exist", path.display())).hint(
-                    "create it, or point `env_file` in reflex-django.yaml at the right file",
-                ),
+                Error::new(format!("the env file {} does not exist", path.display()))
+                    .hint("create it, or point `env_file` in reflex-django.yaml at the right file"),
             );
         }
         return Ok(Vec::new());

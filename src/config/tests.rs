@@ -41,26 +41,41 @@ fn settings_module_precedence_all_five_ways() {
     };
     let (_d, p) = project(&[("manage.py", MANAGE)]);
     let r = load_env(&p, &[], &[]).unwrap();
-    assert_eq!(r.config.settings_module.as_deref(), Some("from_manage.settings"));
+    assert_eq!(
+        r.config.settings_module.as_deref(),
+        Some("from_manage.settings")
+    );
     assert_eq!(r.source("settings_module"), &Source::ManagePy);
 
     let (_d, p) = project(&[("manage.py", MANAGE), ("rxconfig.py", RXCONFIG)]);
     let r = load_env(&p, &[], &[]).unwrap();
-    assert_eq!(r.config.settings_module.as_deref(), Some("from_rx.settings"));
+    assert_eq!(
+        r.config.settings_module.as_deref(),
+        Some("from_rx.settings")
+    );
     assert_eq!(r.source("settings_module"), &Source::Rxconfig);
 
     let files = [
         ("manage.py", MANAGE),
         ("rxconfig.py", RXCONFIG),
-        ("reflex-django.yaml", "settings_module: from_yaml.settings\n"),
+        (
+            "reflex-django.yaml",
+            "settings_module: from_yaml.settings\n",
+        ),
     ];
     let (_d, p) = project(&files);
     let r = load_env(&p, &[], &[]).unwrap();
-    assert_eq!(r.config.settings_module.as_deref(), Some("from_yaml.settings"));
+    assert_eq!(
+        r.config.settings_module.as_deref(),
+        Some("from_yaml.settings")
+    );
 
     let env = [("DJANGO_SETTINGS_MODULE", "from_env.settings")];
     let r = load_env(&p, &[], &env).unwrap();
-    assert_eq!(r.config.settings_module.as_deref(), Some("from_env.settings"));
+    assert_eq!(
+        r.config.settings_module.as_deref(),
+        Some("from_env.settings")
+    );
     assert_eq!(
         r.source("settings_module"),
         &Source::Env {
@@ -70,7 +85,10 @@ fn settings_module_precedence_all_five_ways() {
     );
 
     let r = load_env(&p, &[flag], &env).unwrap();
-    assert_eq!(r.config.settings_module.as_deref(), Some("from_flag.settings"));
+    assert_eq!(
+        r.config.settings_module.as_deref(),
+        Some("from_flag.settings")
+    );
     assert_eq!(
         r.source("settings_module"),
         &Source::Flag {
@@ -93,24 +111,40 @@ fn one_merge_rule_for_every_setting() {
     assert_eq!(c.proxy.port, Port(9100));
     assert_eq!(c.proxy.host, "0.0.0.0");
     assert_eq!(c.restart.max_crashes, 7);
-    assert_eq!(c.shutdown.grace, Seconds(std::time::Duration::from_millis(250)));
+    assert_eq!(
+        c.shutdown.grace,
+        Seconds(std::time::Duration::from_millis(250))
+    );
     assert_eq!(c.prefixes.backend.as_ref().unwrap().0.as_str(), "/api");
     assert_eq!(c.prefixes.extra[0].0.as_str(), "/hooks");
     assert_eq!(r.source("proxy.host"), &Source::File);
     assert_eq!(r.source("prefixes.backend"), &Source::Rxconfig);
     assert_eq!(r.source("prefixes.admin"), &Source::Default);
-    assert!(matches!(r.source("proxy.port"), Source::Env { var, .. } if var == "REFLEX_DJANGO_PROXY_PORT"));
+    assert!(
+        matches!(r.source("proxy.port"), Source::Env { var, .. } if var == "REFLEX_DJANGO_PROXY_PORT")
+    );
 }
 
 #[test]
 fn env_file_values_count_but_the_environment_wins() {
-    let dotenv = "REFLEX_DJANGO_PROXY_PORT=9200\nREFLEX_DJANGO_REFLEX_FRONTEND_PORT=3300\nSECRET=x\n";
+    let dotenv =
+        "REFLEX_DJANGO_PROXY_PORT=9200\nREFLEX_DJANGO_REFLEX_FRONTEND_PORT=3300\nSECRET=x\n";
     let (_d, p) = project(&[(".env", dotenv)]);
     let r = load_env(&p, &[], &[("REFLEX_DJANGO_PROXY_PORT", "9300")]).unwrap();
     assert_eq!(r.config.proxy.port, Port(9300));
     assert_eq!(r.config.reflex.frontend_port, Port(3300));
-    assert!(matches!(r.source("reflex.frontend_port"), Source::Env { from_env_file: true, .. }));
-    assert!(r.env_file_vars.iter().any(|(k, v)| k == "SECRET" && v == "x"));
+    assert!(matches!(
+        r.source("reflex.frontend_port"),
+        Source::Env {
+            from_env_file: true,
+            ..
+        }
+    ));
+    assert!(
+        r.env_file_vars
+            .iter()
+            .any(|(k, v)| k == "SECRET" && v == "x")
+    );
 }
 
 #[test]
@@ -135,8 +169,9 @@ fn bad_rxconfig_prefix_names_the_plugin_argument() {
     let (_d, p) = project(&[("rxconfig.py", "ReflexDjangoPlugin(admin_prefix='/_upload')")]);
     let err = load_env(&p, &[], &[]).unwrap_err();
     assert!(
-        err.message()
-            .starts_with("rxconfig.py: ReflexDjangoPlugin(admin_prefix=…): `prefixes.admin`: `/_upload` collides"),
+        err.message().starts_with(
+            "rxconfig.py: ReflexDjangoPlugin(admin_prefix=…): `prefixes.admin`: `/_upload` collides"
+        ),
         "{err}"
     );
 }
@@ -145,6 +180,12 @@ fn bad_rxconfig_prefix_names_the_plugin_argument() {
 fn every_setting_has_an_env_var() {
     let vars = layers::env_vars();
     assert!(vars.contains(&("REFLEX_DJANGO_PROXY_PORT".into(), "proxy.port".into())));
-    assert!(vars.contains(&("REFLEX_DJANGO_PREFIXES_EXTRA".into(), "prefixes.extra".into())));
-    assert!(vars.contains(&("REFLEX_DJANGO_SETTINGS_MODULE".into(), "settings_module".into())));
+    assert!(vars.contains(&(
+        "REFLEX_DJANGO_PREFIXES_EXTRA".into(),
+        "prefixes.extra".into()
+    )));
+    assert!(vars.contains(&(
+        "REFLEX_DJANGO_SETTINGS_MODULE".into(),
+        "settings_module".into()
+    )));
 }

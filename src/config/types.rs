@@ -285,7 +285,9 @@ impl Seconds {
             "m" | "min" => 60.0,
             _ => return None,
         };
-        Duration::try_from_secs_f64(number * scale).ok().map(Seconds)
+        Duration::try_from_secs_f64(number * scale)
+            .ok()
+            .map(Seconds)
     }
 }
 

@@ -12,8 +12,8 @@ use crate::error::{Context, Error, Result};
 
 /// The file as a JSON tree of the keys it sets, after checking it against the schema.
 pub(super) fn read(path: &Path) -> Result<Value> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse(&text).map_err(|e| {
         let source = display_name(path, e.location);
         e.in_source(&source)
@@ -94,8 +94,10 @@ fn describe(message: &str) -> Error {
         return schema_error(&caps["path"], &caps["rest"]);
     }
     if message.starts_with("invalid type") {
-        return Error::new(format!("the top level must be a mapping of settings ({message})"))
-            .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
+        return Error::new(format!(
+            "the top level must be a mapping of settings ({message})"
+        ))
+        .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
     }
     Error::new(format!("invalid YAML: {message}")).hint(
         "check the indentation (spaces, not tabs), the `key: value` form and the quotes near \
@@ -145,7 +147,10 @@ mod tests {
     #[test]
     fn bad_prefix_carries_the_prefix_hint() {
         let (msg, _) = err("prefixes:\n  extra: [/_event/x]\n");
-        assert!(msg.contains("collides with Reflex's reserved path `/_event`"), "{msg}");
+        assert!(
+            msg.contains("collides with Reflex's reserved path `/_event`"),
+            "{msg}"
+        );
         assert!(msg.contains("hint: Reflex needs these paths"), "{msg}");
     }
 

@@ -49,10 +49,7 @@ pub fn plugin_args(source: &str) -> Option<PluginArgs> {
         w[0] == Token::Ident("ReflexDjangoPlugin".into()) && w[1] == Token::Punct('(')
     })?;
     let mut args = PluginArgs::default();
-    for (index, (name, value)) in call_arguments(&tokens[start + 2..])
-        .into_iter()
-        .enumerate()
-    {
+    for (index, (name, value)) in call_arguments(&tokens[start + 2..]).into_iter().enumerate() {
         let name = match name {
             Some(name) => name,
             None => match PLUGIN_PARAMS.get(index) {
@@ -66,9 +63,7 @@ pub fn plugin_args(source: &str) -> Option<PluginArgs> {
             ("admin_prefix", Some(Literal::Str(s))) => args.admin_prefix = Some(s),
             ("extra_prefixes", Some(Literal::StrList(v))) => args.extra_prefixes = Some(v),
             ("extra_prefixes", Some(Literal::Str(s))) => args.extra_prefixes = Some(vec![s]),
-            ("install_event_bridge", Some(Literal::Bool(b))) => {
-                args.install_event_bridge = Some(b)
-            }
+            ("install_event_bridge", Some(Literal::Bool(b))) => args.install_event_bridge = Some(b),
             _ => {}
         }
     }
@@ -134,9 +129,11 @@ fn literal(tokens: &[&Token]) -> Option<Literal> {
             "None" => Some(Literal::None),
             _ => None,
         },
-        [Token::Punct(open @ ('(' | '[')), inner @ .., Token::Punct(close)]
-            if matches!((open, close), ('(', ')') | ('[', ']')) =>
-        {
+        [
+            Token::Punct(open @ ('(' | '[')),
+            inner @ ..,
+            Token::Punct(close),
+        ] if matches!((open, close), ('(', ')') | ('[', ']')) => {
             let mut items = Vec::new();
             for chunk in inner.split(|t| **t == Token::Punct(',')) {
                 if chunk.is_empty() {
@@ -240,8 +237,8 @@ fn string_at(chars: &[char], i: usize) -> Option<(Token, usize)> {
             continue;
         }
         if c == quote {
-            let closes = !triple
-                || (chars.get(k + 1) == Some(&quote) && chars.get(k + 2) == Some(&quote));
+            let closes =
+                !triple || (chars.get(k + 1) == Some(&quote) && chars.get(k + 2) == Some(&quote));
             if closes {
                 let end = if triple { k + 3 } else { k + 1 };
                 let token = if plain {
@@ -327,7 +324,10 @@ ReflexDjangoPlugin(settings_module=os.environ["X"], admin_prefix=f"/{name}", bac
 
     #[test]
     fn no_plugin_call() {
-        assert_eq!(plugin_args("import reflex as rx\nReflexDjangoPlugin\n"), None);
+        assert_eq!(
+            plugin_args("import reflex as rx\nReflexDjangoPlugin\n"),
+            None
+        );
     }
 
     #[test]

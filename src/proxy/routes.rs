@@ -252,7 +252,13 @@ mod tests {
 
     #[test]
     fn refuses_reflex_paths_and_paths_under_them() {
-        for bad in ["/_event", "/_event/", "/_event/x", "/ping", "/_upload/files"] {
+        for bad in [
+            "/_event",
+            "/_event/",
+            "/_event/x",
+            "/ping",
+            "/_upload/files",
+        ] {
             assert!(
                 matches!(Prefix::parse(bad), Err(PrefixError::Reserved { .. })),
                 "{bad} should be refused"

@@ -170,7 +170,11 @@ mod tests {
     #[test]
     fn a_missing_configured_python_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("reflex-django.yaml"), "python: nope/python\n").unwrap();
+        std::fs::write(
+            dir.path().join("reflex-django.yaml"),
+            "python: nope/python\n",
+        )
+        .unwrap();
         let project = Project::at(dir.path());
         let err = find_with(&project, &resolve(&project), None, None).unwrap_err();
         assert!(err.message().contains("(from reflex-django.yaml)"), "{err}");

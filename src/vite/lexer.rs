@@ -15,7 +15,9 @@ pub enum Kind {
     /// A quoted string, quotes included.
     Str,
     /// A piece of a template literal: from a backtick or `}` to a backtick or `${`.
-    Template { opens_expr: bool },
+    Template {
+        opens_expr: bool,
+    },
     Regex,
     Comment,
 }
@@ -154,7 +156,9 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                 _ => return err(start, "brackets do not match"),
             },
             b'0'..=b'9' => {
-                i = skip_while(bytes, i, |c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_');
+                i = skip_while(bytes, i, |c| {
+                    c.is_ascii_alphanumeric() || c == b'.' || c == b'_'
+                });
                 Kind::Number
             }
             b'.' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
@@ -298,7 +302,10 @@ mod tests {
         let text = r#"a = { s: "}", t: '{', // }
           /* { */ r: /\{[}/]/g, u: `x${ {y: 1}.y }}`, d: 4 / 2 / 1 };"#;
         let tokens = tokenize(text).unwrap();
-        let open = tokens.iter().position(|t| t.kind == Kind::Punct(b'{')).unwrap();
+        let open = tokens
+            .iter()
+            .position(|t| t.kind == Kind::Punct(b'{'))
+            .unwrap();
         let close = tokens[open].pair.unwrap();
         assert_eq!(&text[tokens[close].start..], "};");
         let got = kinds(text);
@@ -307,7 +314,10 @@ mod tests {
         assert!(got.contains(&(Kind::Template { opens_expr: true }, "`x${")));
         assert!(got.contains(&(Kind::Template { opens_expr: false }, "}}`")));
         // `4 / 2 / 1` is division, not a regex.
-        assert!(!got.iter().any(|(k, s)| *k == Kind::Regex && s.contains('2')));
+        assert!(
+            !got.iter()
+                .any(|(k, s)| *k == Kind::Regex && s.contains('2'))
+        );
     }
 
     #[test]
@@ -321,7 +331,10 @@ mod tests {
     fn nested_templates() {
         let text = "`a${ `b${ {c: '}'} }` }d`";
         let got = kinds(text);
-        assert_eq!(got.last().unwrap(), &(Kind::Template { opens_expr: false }, "}d`"));
+        assert_eq!(
+            got.last().unwrap(),
+            &(Kind::Template { opens_expr: false }, "}d`")
+        );
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub fn patch(text: &str, rules: &ViteRules) -> Result<String> {
         }
         None => {
             let entry_indent = format!("{inner}{UNIT}");
-            let mut block = format!("{newline}{inner}{BEGIN_LINE}{newline}{inner}proxy: {{{newline}");
+            let mut block =
+                format!("{newline}{inner}{BEGIN_LINE}{newline}{inner}proxy: {{{newline}");
             push_entries(&mut block, rules, &entry_indent, newline);
             block.push_str(&format!("{inner}}},{newline}{inner}{END}"));
             (tokens[server].end, block)
@@ -81,7 +82,9 @@ pub fn strip(text: &str) -> Result<String> {
         let body = &text[comment.start..comment.end];
         if body.starts_with(BEGIN) {
             if open.is_some() {
-                return Err(broken_block("a second begin marker comes before the end marker"));
+                return Err(broken_block(
+                    "a second begin marker comes before the end marker",
+                ));
             }
             // Back over the indent and the line break that `patch` put before it.
             let before = text[..comment.start].trim_end_matches([' ', '\t']);
@@ -105,7 +108,10 @@ pub fn strip(text: &str) -> Result<String> {
 }
 
 fn broken_block(problem: &str) -> Error {
-    Error::new(format!("the reflex-django block in vite.config.js is damaged: {problem}")).hint(
+    Error::new(format!(
+        "the reflex-django block in vite.config.js is damaged: {problem}"
+    ))
+    .hint(
         "delete the lines from `/* reflex-django:begin` to `/* reflex-django:end */` \
          (Reflex also regenerates the file on its next compile)",
     )
@@ -146,7 +152,11 @@ fn find_server(text: &str, tokens: &[Token]) -> Result<usize> {
         candidates.iter().collect()
     };
     match chosen.as_slice() {
-        [Value { open: Some(open), .. }] => Ok(*open),
+        [
+            Value {
+                open: Some(open), ..
+            },
+        ] => Ok(*open),
         [Value { open: None, .. }] => Err(Error::new(
             "the `server` option in vite.config.js is not an object literal",
         )
@@ -222,7 +232,9 @@ fn find_key(text: &str, tokens: &[Token], object: usize, key: &str) -> Result<Op
         .find_map(|i| property_value(text, tokens, i, key));
     match found {
         None => Ok(None),
-        Some(Value { open: Some(open), .. }) => Ok(Some(open)),
+        Some(Value {
+            open: Some(open), ..
+        }) => Ok(Some(open)),
         Some(Value { open: None, .. }) => Err(Error::new(format!(
             "`server.{key}` in vite.config.js is not an object literal"
         ))
@@ -316,8 +328,14 @@ export default defineConfig({
 });
 "#;
         let out = patch(text, &rules()).unwrap();
-        assert!(out.contains("server: {\n    /* reflex-django:begin"), "{out}");
-        assert!(out.ends_with("/* reflex-django:end */ port: 1, open: `/${\"}\"}` },\n});\n"), "{out}");
+        assert!(
+            out.contains("server: {\n    /* reflex-django:begin"),
+            "{out}"
+        );
+        assert!(
+            out.ends_with("/* reflex-django:end */ port: 1, open: `/${\"}\"}` },\n});\n"),
+            "{out}"
+        );
         assert_eq!(strip(&out).unwrap(), text);
     }
 
@@ -375,7 +393,12 @@ export default defineConfig({
         assert!(broken.to_string().contains("line 1"), "{broken}");
 
         let two = "const a = { server: {} };\nconst b = { server: {} };";
-        assert!(patch(two, &rules()).unwrap_err().message().contains("2 `server"));
+        assert!(
+            patch(two, &rules())
+                .unwrap_err()
+                .message()
+                .contains("2 `server")
+        );
     }
 
     #[test]
@@ -383,12 +406,18 @@ export default defineConfig({
         let text = "const other = { server: { a: 1 } };\nexport default defineConfig({ server: { b: 2 } });";
         let out = patch(text, &rules()).unwrap();
         let block = out.find(BEGIN).unwrap();
-        assert!(out[..block].trim_end().ends_with("defineConfig({ server: {"), "{out}");
+        assert!(
+            out[..block]
+                .trim_end()
+                .ends_with("defineConfig({ server: {"),
+            "{out}"
+        );
     }
 
     #[test]
     fn damaged_blocks_are_reported_not_guessed() {
-        let text = "export default {\n  server: {\n    /* reflex-django:begin */\n    port: 1,\n  },\n};";
+        let text =
+            "export default {\n  server: {\n    /* reflex-django:begin */\n    port: 1,\n  },\n};";
         let err = patch(text, &rules()).unwrap_err();
         assert!(err.message().contains("damaged"), "{err}");
         assert!(err.hint_text().unwrap().contains("reflex-django:end"));
@@ -419,7 +448,9 @@ export default defineConfig({
                 let mut seen_proxy = false;
                 let members: Vec<&str> = members
                     .into_iter()
-                    .filter(|m| !(m.starts_with("proxy") && std::mem::replace(&mut seen_proxy, true)))
+                    .filter(|m| {
+                        !(m.starts_with("proxy") && std::mem::replace(&mut seen_proxy, true))
+                    })
                     .collect();
                 let mut body = members.join(sep);
                 if trailing && !body.is_empty() {

@@ -99,8 +99,22 @@ mod tests {
     /// `/api/v1x0`, `/a+bb`) come up often.
     fn path_strategy() -> impl Strategy<Value = (String, Option<String>)> {
         let segment = prop::sample::select(vec![
-            "admin", "administrator", "adm", "static", "staticx", "api", "v1.0", "v1x0", "a+b",
-            "a+bb", "ab", "_reflex_django", "_event", "x", "", ".",
+            "admin",
+            "administrator",
+            "adm",
+            "static",
+            "staticx",
+            "api",
+            "v1.0",
+            "v1x0",
+            "a+b",
+            "a+bb",
+            "ab",
+            "_reflex_django",
+            "_event",
+            "x",
+            "",
+            ".",
         ]);
         (
             prop::collection::vec(segment, 0..4),
