@@ -59,9 +59,11 @@ pub fn spawn_keeper(
     let events = wake.clone();
     let target = path.clone();
     let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        // An event for the file, or for a directory on the way to it (`.web` created).
+        // A change to the file, or to a directory on the way to it (`.web` created).
+        // Reads are not changes: our own reads would wake us forever.
         let relevant = event.map_or(true, |e| {
-            e.paths.iter().any(|p| p == &target || target.starts_with(p))
+            !matches!(e.kind, notify::EventKind::Access(_))
+                && e.paths.iter().any(|p| p == &target || target.starts_with(p))
         });
         if relevant {
             let _ = events.send(Wake::Changed);
