@@ -130,6 +130,8 @@ pub async fn ws_echo_upstream() -> (
             let _ = stream.set_nodelay(true);
             let closes_tx = closes_tx.clone();
             tokio::spawn(async move {
+                // The error type is tungstenite's `Callback` signature, not ours.
+                #[allow(clippy::result_large_err)]
                 let pick = |req: &WsRequest, mut res: WsResponse| {
                     let offered = req
                         .headers()
@@ -158,10 +160,9 @@ pub async fn ws_echo_upstream() -> (
                             let _ = closes_tx
                                 .send(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
                         }
+                        // A failed send ends the loop at the next read.
                         m @ (Message::Text(_) | Message::Binary(_)) => {
-                            if ws.send(m).await.is_err() {
-                                return;
-                            }
+                            let _ = ws.send(m).await;
                         }
                         _ => {}
                     }
