@@ -1,12 +1,14 @@
 //! The patch on the `vite.config.js` that the installed Reflex generates, checked by
 //! a real JavaScript engine (bun) with Vite's own matching rule.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use reflex_django::config::Prefixes;
-use reflex_django::proxy::routes::{Prefix, RouteTable, Target};
+use reflex_django::proxy::routes::Target;
 use reflex_django::vite::{self, ViteRules};
+use support::table;
 
 /// Renders Reflex's template through Reflex's own functions: once as `reflex run`
 /// does for a default app, once with every optional part switched on.
@@ -59,12 +61,6 @@ fn reflex_fixtures(dir: &Path) -> Vec<(String, String)> {
             (name.to_string(), text)
         })
         .collect()
-}
-
-fn table() -> RouteTable {
-    let yaml = "admin: /admin\nbackend: /api\nextra: [/media, /v1.0/x]\n";
-    let prefixes: Prefixes = serde_yaml::from_str(yaml).unwrap();
-    RouteTable::from_config(&prefixes, Some(Prefix::parse("/static/").unwrap()))
 }
 
 /// The `server: { … }` object of a config, for snapshots.

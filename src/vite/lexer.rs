@@ -112,35 +112,15 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, LexError> {
                 })?;
                 Kind::Str
             }
-            b'`' => {
-                let (end, opens_expr) = skip_template(bytes, i + 1).ok_or(LexError {
-                    offset: start,
-                    problem: "a template literal is never closed",
-                })?;
-                i = end;
-                if opens_expr {
-                    stack.push(Open::TemplateExpr);
-                }
-                Kind::Template { opens_expr }
-            }
+            b'`' => template_piece(bytes, &mut i, &mut stack)?,
             b'(' | b'[' | b'{' => {
                 stack.push(Open::Bracket(tokens.len()));
                 i += 1;
                 Kind::Punct(b)
             }
             b')' | b']' | b'}' => match stack.pop() {
-                Some(Open::TemplateExpr) if b == b'}' => {
-                    // The `}` of a `${…}` resumes the template it came from.
-                    let (end, opens_expr) = skip_template(bytes, i + 1).ok_or(LexError {
-                        offset: start,
-                        problem: "a template literal is never closed",
-                    })?;
-                    i = end;
-                    if opens_expr {
-                        stack.push(Open::TemplateExpr);
-                    }
-                    Kind::Template { opens_expr }
-                }
+                // The `}` of a `${…}` resumes the template it came from.
+                Some(Open::TemplateExpr) if b == b'}' => template_piece(bytes, &mut i, &mut stack)?,
                 Some(Open::Bracket(open)) if closes(bytes[tokens[open].start], b) => {
                     tokens[open].pair = Some(tokens.len());
                     tokens.push(Token {
@@ -246,6 +226,20 @@ fn skip_string(bytes: &[u8], open: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// The template piece that starts at `*i` (a backtick, or the `}` that ends a `${…}`);
+/// moves `*i` past it and remembers an opened `${`.
+fn template_piece(bytes: &[u8], i: &mut usize, stack: &mut Vec<Open>) -> Result<Kind, LexError> {
+    let (end, opens_expr) = skip_template(bytes, *i + 1).ok_or(LexError {
+        offset: *i,
+        problem: "a template literal is never closed",
+    })?;
+    *i = end;
+    if opens_expr {
+        stack.push(Open::TemplateExpr);
+    }
+    Ok(Kind::Template { opens_expr })
 }
 
 /// From just inside a template piece to just past its closing backtick (`false`) or

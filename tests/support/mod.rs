@@ -15,7 +15,8 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use reflex_django::proxy::routes::{Prefix, Route, RouteKind, RouteTable};
+use reflex_django::config::Prefixes;
+use reflex_django::proxy::routes::{Prefix, RouteTable};
 use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Upstream};
 use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch};
@@ -173,17 +174,12 @@ pub async fn ws_echo_upstream() -> (
     (addr, closes)
 }
 
-/// `/admin`, `/static` and `/api` go to Django.
+/// The table of a project with `/api` as backend and two extra prefixes: `/admin`,
+/// `/static`, `/api`, `/media`, `/v1.0/x` and reflex-django's own go to Django.
 pub fn table() -> RouteTable {
-    let route = |p: &str, kind| Route {
-        prefix: Prefix::parse(p).unwrap(),
-        kind,
-    };
-    RouteTable::new([
-        route("/admin", RouteKind::Admin),
-        route("/static", RouteKind::Static),
-        route("/api", RouteKind::Backend),
-    ])
+    let yaml = "admin: /admin\nbackend: /api\nextra: [/media, /v1.0/x]\n";
+    let prefixes: Prefixes = serde_yaml::from_str(yaml).unwrap();
+    RouteTable::from_config(&prefixes, Some(Prefix::parse("/static/").unwrap()))
 }
 
 /// A running front door and the supervisor's side of the child states.
