@@ -18,7 +18,7 @@ use hyper_util::rt::TokioIo;
 use reflex_django::config::Prefixes;
 use reflex_django::proxy::routes::{Prefix, RouteTable};
 use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Upstream};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::server::{
@@ -26,6 +26,20 @@ use tokio_tungstenite::tungstenite::handshake::server::{
 };
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// Accepts connections on `listener` until the test ends, each handled in a task.
+fn accept_each<F, Fut>(listener: TcpListener, handle: F)
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_nodelay(true);
+            tokio::spawn(handle(stream));
+        }
+    });
+}
 
 /// Serves `handler` with hyper on `listener` until the test ends.
 pub fn serve_http<F, Fut, B>(listener: TcpListener, handler: F)
@@ -35,23 +49,17 @@ where
     B: hyper::body::Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let _ = stream.set_nodelay(true);
-            let handler = handler.clone();
-            tokio::spawn(async move {
-                let service = service_fn(move |req| {
-                    let handler = handler.clone();
-                    async move { Ok::<_, Infallible>(handler(req).await) }
-                });
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .with_upgrades()
-                    .await;
+    accept_each(listener, move |stream| {
+        let handler = handler.clone();
+        async move {
+            let service = service_fn(move |req| {
+                let handler = handler.clone();
+                async move { Ok::<_, Infallible>(handler(req).await) }
             });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .with_upgrades()
+                .await;
         }
     });
 }
@@ -123,52 +131,46 @@ pub async fn ws_echo_upstream() -> (
 ) {
     let (listener, addr) = local_listener().await;
     let (closes_tx, closes) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
+    accept_each(listener, move |stream| {
+        let closes_tx = closes_tx.clone();
+        async move {
+            // The error type is tungstenite's `Callback` signature, not ours.
+            #[allow(clippy::result_large_err)]
+            let pick = |req: &WsRequest, mut res: WsResponse| {
+                let offered = req
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if offered.split(',').any(|p| p.trim() == "chat") {
+                    res.headers_mut()
+                        .insert("sec-websocket-protocol", "chat".parse().unwrap());
+                }
+                Ok(res)
+            };
+            let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, pick).await else {
                 return;
             };
-            let _ = stream.set_nodelay(true);
-            let closes_tx = closes_tx.clone();
-            tokio::spawn(async move {
-                // The error type is tungstenite's `Callback` signature, not ours.
-                #[allow(clippy::result_large_err)]
-                let pick = |req: &WsRequest, mut res: WsResponse| {
-                    let offered = req
-                        .headers()
-                        .get("sec-websocket-protocol")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    if offered.split(',').any(|p| p.trim() == "chat") {
-                        res.headers_mut()
-                            .insert("sec-websocket-protocol", "chat".parse().unwrap());
+            while let Some(Ok(message)) = ws.next().await {
+                match message {
+                    Message::Text(t) if t.as_str() == "close me" => {
+                        let frame = CloseFrame {
+                            code: CloseCode::from(4001),
+                            reason: "bye".into(),
+                        };
+                        let _ = ws.close(Some(frame)).await;
                     }
-                    Ok(res)
-                };
-                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, pick).await else {
-                    return;
-                };
-                while let Some(Ok(message)) = ws.next().await {
-                    match message {
-                        Message::Text(t) if t.as_str() == "close me" => {
-                            let frame = CloseFrame {
-                                code: CloseCode::from(4001),
-                                reason: "bye".into(),
-                            };
-                            let _ = ws.close(Some(frame)).await;
-                        }
-                        Message::Close(frame) => {
-                            let _ = closes_tx
-                                .send(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
-                        }
-                        // A failed send ends the loop at the next read.
-                        m @ (Message::Text(_) | Message::Binary(_)) => {
-                            let _ = ws.send(m).await;
-                        }
-                        _ => {}
+                    Message::Close(frame) => {
+                        let _ = closes_tx
+                            .send(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
                     }
+                    // A failed send ends the loop at the next read.
+                    m @ (Message::Text(_) | Message::Binary(_)) => {
+                        let _ = ws.send(m).await;
+                    }
+                    _ => {}
                 }
-            });
+            }
         }
     });
     (addr, closes)
