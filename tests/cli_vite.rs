@@ -84,3 +84,46 @@ fn patches_a_file_in_place_only_when_it_changes() {
         .code(2)
         .stderr(predicate::str::contains("does not exist"));
 }
+
+/// Without `prefixes.static`, the static prefix comes from Django's `STATIC_URL`.
+#[test]
+fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
+    let python = std::env::var_os("REFLEX_DJANGO_TEST_PYTHON").expect(
+        "REFLEX_DJANGO_TEST_PYTHON is not set: this test needs the Python interpreter that \
+         has Django installed (source scripts/env.sh, which sets it)",
+    );
+    let dir = project();
+    std::fs::write(
+        dir.path().join("manage.py"),
+        "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("mysite")).unwrap();
+    std::fs::write(dir.path().join("mysite/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("mysite/settings.py"),
+        "SECRET_KEY = \"x\"\nINSTALLED_APPS = []\nSTATIC_URL = \"/assets-from-django/\"\n",
+    )
+    .unwrap();
+    let out = cmd(dir.path())
+        .env_remove("REFLEX_DJANGO_PREFIXES_STATIC")
+        .arg("--python")
+        .arg(&python)
+        .write_stdin(CONFIG)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("\"^/assets-from-django(?:[/?#]|$)\""), "{text}");
+
+    // Settings that do not load: an error that says so, and nothing on stdout.
+    std::fs::write(dir.path().join("mysite/settings.py"), "raise RuntimeError('boom')\n").unwrap();
+    cmd(dir.path())
+        .env_remove("REFLEX_DJANGO_PREFIXES_STATIC")
+        .arg("--python")
+        .arg(&python)
+        .write_stdin(CONFIG)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("RuntimeError: boom").and(predicate::str::contains("hint:")));
+}
