@@ -113,10 +113,17 @@ fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    assert!(text.contains("\"^/assets-from-django(?:[/?#]|$)\""), "{text}");
+    assert!(
+        text.contains("\"^/assets-from-django(?:[/?#]|$)\""),
+        "{text}"
+    );
 
     // Settings that do not load: an error that says so, and nothing on stdout.
-    std::fs::write(dir.path().join("mysite/settings.py"), "raise RuntimeError('boom')\n").unwrap();
+    std::fs::write(
+        dir.path().join("mysite/settings.py"),
+        "raise RuntimeError('boom')\n",
+    )
+    .unwrap();
     cmd(dir.path())
         .env_remove("REFLEX_DJANGO_PREFIXES_STATIC")
         .arg("--python")
@@ -125,5 +132,7 @@ fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
         .assert()
         .code(2)
         .stdout("")
-        .stderr(predicate::str::contains("RuntimeError: boom").and(predicate::str::contains("hint:")));
+        .stderr(
+            predicate::str::contains("RuntimeError: boom").and(predicate::str::contains("hint:")),
+        );
 }
