@@ -16,6 +16,7 @@ pub mod python;
 pub mod scaffold;
 pub mod stack;
 pub mod supervisor;
+pub mod vite;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@ mod init;
 mod manage;
 mod routes;
 mod supervise;
+mod vite;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -63,6 +64,8 @@ pub enum Command {
     Doctor,
     /// Create a new, working Django + Reflex project
     Init(init::InitArgs),
+    /// Keep Vite's proxy rules for the Django prefixes in .web/vite.config.js
+    Vite(vite::ViteArgs),
     /// Run a manage.py command, also one whose name clashes with ours
     #[command(visible_alias = "django")]
     Manage(manage::ManageArgs),
@@ -99,6 +102,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Routes(args) => routes::run(&global, args),
         Command::Doctor => doctor::run(&global),
         Command::Init(args) => init::run(&global, args),
+        Command::Vite(args) => vite::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
         Command::Forward(args) => manage::forward(&global, args),
         Command::Supervise { spec } => supervise::run(&spec),

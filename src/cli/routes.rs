@@ -33,7 +33,7 @@ struct RouteRow {
 
 pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let (project, resolved) = global.load(Vec::new())?;
-    let (static_prefix, notes) = static_prefix(&project, &resolved);
+    let (static_prefix, notes) = static_prefix_or_note(&project, &resolved);
     let table = RouteTable::from_config(
         &resolved.config.prefixes,
         static_prefix.as_ref().map(|(p, _)| p.clone()),
@@ -157,50 +157,49 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
 }
 
 /// The static prefix and its source: the `prefixes.static` setting, else Django's
-/// `STATIC_URL` (asked from Python). Problems become notes, not failures.
-fn static_prefix(
+/// `STATIC_URL` (asked from Python, which loads the project's settings). `None` when
+/// static files are served from another origin, or Django is not installed.
+pub(crate) fn static_prefix(
+    project: &Project,
+    resolved: &Resolved,
+) -> Result<Option<(Prefix, Source)>> {
+    if let Some(p) = &resolved.config.prefixes.static_ {
+        return Ok(Some((
+            p.0.clone(),
+            resolved.source("prefixes.static").clone(),
+        )));
+    }
+    let python = python::find(project, resolved)?;
+    let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
+    match report.django {
+        Some(probe::DjangoFacts::Loaded(settings)) => {
+            let source = Source::Django {
+                setting: "STATIC_URL".into(),
+            };
+            Ok(crate::stack::django_static_prefix(&settings.static_url)?.map(|p| (p, source)))
+        }
+        Some(probe::DjangoFacts::Failed { error }) => Err(Error::new(format!(
+            "Django's settings did not load: {error}"
+        ))
+        .hint("run `reflex-django doctor`, or set `prefixes.static` in reflex-django.yaml")),
+        None => Ok(None),
+    }
+}
+
+/// [`static_prefix`] for a report: a problem becomes a note instead of a failure.
+fn static_prefix_or_note(
     project: &Project,
     resolved: &Resolved,
 ) -> (Option<(Prefix, Source)>, Vec<String>) {
-    if let Some(p) = &resolved.config.prefixes.static_ {
-        return (
-            Some((p.0.clone(), resolved.source("prefixes.static").clone())),
-            Vec::new(),
-        );
-    }
-    let asked = python::find(project, resolved).and_then(|python| {
-        probe::probe(&python, &project.root, &child_env::contract(resolved), true)
-    });
-    let note = |e: Error| {
-        let mut text = format!("the static prefix is unknown: {}", e.message());
-        if let Some(h) = e.hint_text() {
-            text.push_str(&format!(" (hint: {h})"));
-        }
-        (None, vec![text])
-    };
-    match asked.map(|report| report.django) {
-        Ok(Some(probe::DjangoFacts::Loaded(settings))) => {
-            match crate::stack::django_static_prefix(&settings.static_url) {
-                Ok(p) => (
-                    p.map(|p| {
-                        (
-                            p,
-                            Source::Django {
-                                setting: "STATIC_URL".into(),
-                            },
-                        )
-                    }),
-                    Vec::new(),
-                ),
-                Err(e) => note(e),
+    match static_prefix(project, resolved) {
+        Ok(found) => (found, Vec::new()),
+        Err(e) => {
+            let mut text = format!("the static prefix is unknown: {}", e.message());
+            if let Some(h) = e.hint_text() {
+                text.push_str(&format!(" (hint: {h})"));
             }
+            (None, vec![text])
         }
-        Ok(Some(probe::DjangoFacts::Failed { error })) => note(
-            Error::new(format!("Django's settings did not load: {error}"))
-                .hint("run `reflex-django doctor`"),
-        ),
-        Ok(None) => (None, Vec::new()),
-        Err(e) => note(e),
     }
 }
 

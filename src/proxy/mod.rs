@@ -1,3 +1,139 @@
-//! The front door: routes Django's prefixes to Django and everything else to Reflex.
+//! The front door: routes Django's prefixes to Django and everything else (the
+//! `/_event` WebSocket included) to Reflex.
+//!
+//! # Use (from `run`)
+//!
+//! ```no_run
+//! # async fn example(table: reflex_django::proxy::routes::RouteTable) {
+//! use std::time::Duration;
+//! use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Upstream};
+//! use tokio::sync::watch;
+//!
+//! // One state channel per child; the supervisor keeps the senders and publishes
+//! // Starting → Ready → Restarting → Ready … → Stopped.
+//! let (django_state, django_rx) = watch::channel(ChildState::Starting);
+//! let (reflex_state, reflex_rx) = watch::channel(ChildState::Starting);
+//! let listener = proxy::bind("127.0.0.1", 8000).await.unwrap();
+//! let front_door = FrontDoor {
+//!     table,
+//!     django: Upstream::new("django", ([127, 0, 0, 1], 8001).into(), django_rx),
+//!     reflex: Upstream::new("reflex", ([127, 0, 0, 1], 8002).into(), reflex_rx),
+//!     hold_timeout: Duration::from_secs(10),
+//!     limits: Limits::default(),
+//! };
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = tokio::spawn(proxy::serve(listener, front_door, async {
+//!     let _ = stopped.await;
+//! }));
+//! // … children start; the supervisor sends ChildState::Ready, and so on …
+//! # let _ = (django_state, reflex_state);
+//! let _ = stop.send(());
+//! let _ = server.await;
+//! # }
+//! ```
+//!
+//! # Behaviour
+//! - Routing by [`RouteTable::target`](routes::RouteTable::target) on the path; Django
+//!   gets the full original path and the browser's `Host`; `X-Forwarded-For` is
+//!   appended, `X-Forwarded-Proto`/`-Host` set; hop-by-hop headers are stripped both
+//!   ways. Bodies stream both ways; upstream connections are pooled.
+//! - WebSocket (any protocol switch): forwarded to the upstream; only its `101` is
+//!   answered with `101` (its headers, subprotocol included), then bytes are copied
+//!   both ways until either side closes.
+//! - While a child is [`ChildState::Starting`] or [`ChildState::Restarting`], its
+//!   requests wait (at most `hold_timeout`). A refused connection while it is
+//!   `Ready` counts the same (it has likely just exited). Down or stopped: `502`;
+//!   the hold ran out: `503`. Both with a short page (HTML for browsers, text
+//!   otherwise) naming the child and its state.
 
+mod forward;
+mod headers;
+mod pages;
+mod replay;
 pub mod routes;
+mod server;
+mod state;
+mod tunnel;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use server::serve;
+pub use state::ChildState;
+
+use crate::error::{Error, Result};
+
+/// Everything the front door needs. Build it once; [`serve`] takes it.
+pub struct FrontDoor {
+    pub table: routes::RouteTable,
+    pub django: Upstream,
+    pub reflex: Upstream,
+    /// How long a request waits for a starting or restarting child (`proxy.hold_timeout`).
+    pub hold_timeout: Duration,
+    pub limits: Limits,
+}
+
+/// A child the front door forwards to.
+pub struct Upstream {
+    /// Shown on error pages: `django`, `reflex`.
+    pub name: String,
+    /// Where the child listens (an internal port on 127.0.0.1).
+    pub addr: SocketAddr,
+    /// The child's state, published by the supervisor.
+    pub state: watch::Receiver<ChildState>,
+}
+
+impl Upstream {
+    pub fn new(
+        name: impl Into<String>,
+        addr: SocketAddr,
+        state: watch::Receiver<ChildState>,
+    ) -> Self {
+        Upstream {
+            name: name.into(),
+            addr,
+            state,
+        }
+    }
+}
+
+/// Protective limits; the defaults suit development and a single-machine deployment.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Connecting to a child.
+    pub connect_timeout: Duration,
+    /// A browser must send a request's headers within this time (slow-loris guard).
+    pub header_read_timeout: Duration,
+    /// Largest request head (request line and headers); larger ones get `431`.
+    pub max_header_bytes: usize,
+    /// After shutdown is asked, how long requests in flight may still finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect_timeout: Duration::from_secs(2),
+            header_read_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Binds the front door's public address, with a hint when the port is taken.
+pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
+    TcpListener::bind((host, port)).await.map_err(|e| {
+        let holder = crate::ports::holder_of(port)
+            .map(|h| format!(" (held by {h})"))
+            .unwrap_or_default();
+        Error::new(format!(
+            "cannot listen on {host}:{port} for the front door{holder}"
+        ))
+        .cause(e)
+        .hint("stop the other program, or choose another port with --port or `proxy.port`")
+    })
+}

@@ -1,0 +1,138 @@
+//! `reflex-django vite patch` through the real binary.
+
+use std::os::unix::fs::MetadataExt;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+const CONFIG: &str =
+    "export default defineConfig(() => ({\n  server: {\n    port: 3000,\n  },\n}));\n";
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("reflex-django.yaml"),
+        "prefixes:\n  backend: /api\nproxy:\n  port: 8123\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn cmd(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::cargo_bin("reflex-django").unwrap();
+    cmd.current_dir(dir)
+        .env_remove("REFLEX_DJANGO_PROXY_PORT")
+        .env("REFLEX_DJANGO_PREFIXES_STATIC", "/assets/")
+        .args(["vite", "patch"]);
+    cmd
+}
+
+#[test]
+fn filters_stdin_to_stdout_with_the_projects_rules() {
+    let dir = project();
+    let out = cmd(dir.path()).write_stdin(CONFIG).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for prefix in ["/admin", "/assets", "/api", "/_reflex_django"] {
+        let entry =
+            format!("\"^{prefix}(?:[/?#]|$)\": {{ target: \"http://127.0.0.1:8123\", ws: true }}");
+        assert!(text.contains(&entry), "{entry} missing from:\n{text}");
+    }
+    assert_eq!(reflex_django::vite::strip(&text).unwrap(), CONFIG);
+}
+
+#[test]
+fn an_unpatchable_file_is_an_error_with_a_hint_and_no_output() {
+    let dir = project();
+    cmd(dir.path())
+        .write_stdin("export default { build: {} };")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("no `server: { … }` object")
+                .and(predicate::str::contains("hint:")),
+        );
+}
+
+#[test]
+fn patches_a_file_in_place_only_when_it_changes() {
+    let dir = project();
+    let file = dir.path().join("vite.config.js");
+    std::fs::write(&file, CONFIG).unwrap();
+    cmd(dir.path())
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("patched"));
+    let patched = std::fs::read_to_string(&file).unwrap();
+    assert!(patched.contains(reflex_django::vite::BEGIN));
+    let before = std::fs::metadata(&file).unwrap();
+    cmd(dir.path())
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already"));
+    let after = std::fs::metadata(&file).unwrap();
+    assert_eq!(
+        (before.ino(), before.mtime_nsec()),
+        (after.ino(), after.mtime_nsec())
+    );
+
+    cmd(dir.path())
+        .arg(dir.path().join("missing.js"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"));
+}
+
+/// Without `prefixes.static`, the static prefix comes from Django's `STATIC_URL`.
+#[test]
+fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
+    let python = std::env::var_os("REFLEX_DJANGO_TEST_PYTHON").expect(
+        "REFLEX_DJANGO_TEST_PYTHON is not set: this test needs the Python interpreter that \
+         has Django installed (source scripts/env.sh, which sets it)",
+    );
+    let dir = project();
+    std::fs::write(
+        dir.path().join("manage.py"),
+        "import os\nos.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"mysite.settings\")\n",
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("mysite")).unwrap();
+    std::fs::write(dir.path().join("mysite/__init__.py"), "").unwrap();
+    std::fs::write(
+        dir.path().join("mysite/settings.py"),
+        "SECRET_KEY = \"x\"\nINSTALLED_APPS = []\nSTATIC_URL = \"/assets-from-django/\"\n",
+    )
+    .unwrap();
+    let out = cmd(dir.path())
+        .env_remove("REFLEX_DJANGO_PREFIXES_STATIC")
+        .arg("--python")
+        .arg(&python)
+        .write_stdin(CONFIG)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("\"^/assets-from-django(?:[/?#]|$)\""),
+        "{text}"
+    );
+
+    // Settings that do not load: an error that says so, and nothing on stdout.
+    std::fs::write(
+        dir.path().join("mysite/settings.py"),
+        "raise RuntimeError('boom')\n",
+    )
+    .unwrap();
+    cmd(dir.path())
+        .env_remove("REFLEX_DJANGO_PREFIXES_STATIC")
+        .arg("--python")
+        .arg(&python)
+        .write_stdin(CONFIG)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(
+            predicate::str::contains("RuntimeError: boom").and(predicate::str::contains("hint:")),
+        );
+}

@@ -1,0 +1,481 @@
+//! The front door against real upstreams (hyper servers and a tokio-tungstenite
+//! WebSocket server on 127.0.0.1).
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty, Full, StreamBody};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::TokioIo;
+use reflex_django::proxy::{ChildState, Limits};
+use serde_json::Value;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+/// Sends one request on a fresh connection, with exactly the given headers.
+async fn send<B>(addr: std::net::SocketAddr, request: Request<B>) -> Response<Incoming>
+where
+    B: hyper::body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    sender.send_request(request).await.unwrap()
+}
+
+async fn get(
+    addr: std::net::SocketAddr,
+    path: &str,
+    accept: &str,
+) -> (StatusCode, http::HeaderMap, String) {
+    let request = Request::get(path)
+        .header("host", "app.test:3000")
+        .header("accept", accept)
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = send(addr, request).await;
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.unwrap().to_bytes();
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
+
+async fn two_echoes() -> Door {
+    Door::start(echo_upstream("django").await, echo_upstream("reflex").await).await
+}
+
+#[tokio::test]
+async fn routes_by_prefix_with_the_full_path() {
+    let door = two_echoes().await;
+    for (path, upstream) in [
+        ("/admin/login/?next=/admin/", "django"),
+        ("/admin", "django"),
+        ("/static/admin/css/base.css", "django"),
+        ("/api/v1/items?x=1", "django"),
+        ("/administrator", "reflex"),
+        ("/", "reflex"),
+        ("/_event/?EIO=4", "reflex"),
+    ] {
+        let (status, _, body) = get(door.addr, path, "*/*").await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["upstream"], upstream, "{path}");
+        assert_eq!(json["path"], path, "Django sees the full original path");
+    }
+}
+
+#[tokio::test]
+async fn keeps_host_sets_forwarded_headers_and_strips_hop_by_hop() {
+    let door = two_echoes().await;
+    let request = Request::post("/admin/login/")
+        .header("host", "localhost:3000")
+        .header("connection", "keep-alive, x-hop")
+        .header("x-hop", "must not pass")
+        .header("keep-alive", "timeout=9")
+        .header("te", "trailers")
+        .header("proxy-connection", "keep-alive")
+        .header("x-forwarded-for", "203.0.113.7")
+        .header("x-forwarded-proto", "https")
+        .header("cookie", "sessionid=abc")
+        .header("origin", "http://localhost:3000")
+        .body(Full::new(Bytes::from_static(b"a=1&b=2")))
+        .unwrap();
+    let response = send(door.addr, request).await;
+    for hop in ["x-upstream-hop", "keep-alive"] {
+        assert!(
+            response.headers().get(hop).is_none(),
+            "{hop} leaked to the client"
+        );
+    }
+    assert!(
+        response
+            .headers()
+            .get("connection")
+            .is_none_or(|v| v != "x-upstream-hop"),
+        "the upstream's Connection header leaked"
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    let headers = &json["headers"];
+    assert_eq!(headers["host"], "localhost:3000");
+    assert_eq!(headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
+    assert_eq!(headers["x-forwarded-proto"], "http");
+    assert_eq!(headers["x-forwarded-host"], "localhost:3000");
+    assert_eq!(headers["cookie"], "sessionid=abc");
+    assert_eq!(headers["origin"], "http://localhost:3000");
+    for hop in ["x-hop", "te", "proxy-connection"] {
+        assert!(
+            headers.get(hop).is_none(),
+            "{hop} reached the upstream: {headers}"
+        );
+    }
+    assert!(headers.get("keep-alive").is_none_or(|v| v != "timeout=9"));
+    assert_eq!(json["body_len"], 7);
+}
+
+const MB: u64 = 1024 * 1024;
+
+/// 100 MB up through the proxy: the upstream must see the first megabyte while the
+/// client still holds the rest back, so the proxy cannot be buffering the body.
+#[tokio::test]
+async fn uploads_stream_through() {
+    let received = Arc::new(AtomicU64::new(0));
+    let (listener, django) = local_listener().await;
+    let counter = received.clone();
+    serve_http(listener, move |req: Request<Incoming>| {
+        let counter = counter.clone();
+        async move {
+            let mut body = req.into_body();
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    counter.fetch_add(data.len() as u64, Ordering::SeqCst);
+                }
+            }
+            Response::new(Full::new(Bytes::from(
+                counter.load(Ordering::SeqCst).to_string(),
+            )))
+        }
+    });
+    let door = Door::start(django, hello_upstream().await).await;
+
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
+    let body = StreamBody::new(
+        tokio_stream_from(rx).map(|chunk| Ok::<_, std::convert::Infallible>(Frame::data(chunk))),
+    );
+    let request = Request::post("/api/upload")
+        .header("host", "app.test")
+        .header("content-length", (100 * MB).to_string())
+        .body(body)
+        .unwrap();
+    let response = tokio::spawn(send(door.addr, request));
+    let chunk = Bytes::from(vec![7u8; MB as usize]);
+    tx.send(chunk.clone()).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while received.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the upstream saw nothing of the first megabyte"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    for _ in 1..100 {
+        tx.send(chunk.clone()).await.unwrap();
+    }
+    drop(tx);
+    let response = response.await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(body, (100 * MB).to_string());
+}
+
+/// 100 MB down: the client gets the first megabyte before the upstream produced the
+/// second, and the whole body arrives.
+#[tokio::test]
+async fn downloads_stream_through() {
+    let (go_on_tx, go_on_rx) = tokio::sync::watch::channel(false);
+    let (listener, reflex) = local_listener().await;
+    serve_http(listener, move |_req| {
+        let go_on = go_on_rx.clone();
+        async move {
+            let chunks = futures_util::stream::unfold(0u64, move |sent| {
+                let mut go_on = go_on.clone();
+                async move {
+                    if sent == 100 {
+                        return None;
+                    }
+                    if sent == 1 {
+                        // Hold the rest until the client says it got the first chunk.
+                        let _ = go_on.wait_for(|go| *go).await;
+                    }
+                    let chunk = Bytes::from(vec![1u8; MB as usize]);
+                    Some((
+                        Ok::<_, std::convert::Infallible>(Frame::data(chunk)),
+                        sent + 1,
+                    ))
+                }
+            });
+            Response::new(StreamBody::new(chunks))
+        }
+    });
+    let door = Door::start(hello_upstream().await, reflex).await;
+    let request = Request::get("/big")
+        .header("host", "app.test")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let mut body = send(door.addr, request).await.into_body();
+    let mut total = 0u64;
+    while let Some(frame) = tokio::time::timeout(Duration::from_secs(10), body.frame())
+        .await
+        .expect("the first megabyte did not arrive while the upstream waited")
+    {
+        if let Some(data) = frame.unwrap().data_ref() {
+            total += data.len() as u64;
+        }
+        if total >= MB {
+            let _ = go_on_tx.send(true);
+        }
+    }
+    assert_eq!(total, 100 * MB);
+}
+
+#[tokio::test]
+async fn websocket_subprotocol_messages_and_close_codes_pass_through() {
+    let (reflex, mut closes) = ws_echo_upstream().await;
+    let door = Door::start(hello_upstream().await, reflex).await;
+    let connect = || {
+        let mut request = format!("ws://{}/_event/?EIO=4&transport=websocket", door.addr)
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "superchat, chat".parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+
+    let (mut ws, response) = connect().await.unwrap();
+    assert_eq!(response.status(), 101);
+    assert_eq!(response.headers()["sec-websocket-protocol"], "chat");
+    ws.send(Message::text("hello")).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::text("hello"));
+    ws.send(Message::binary(vec![0u8, 1, 2, 255]))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::binary(vec![0u8, 1, 2, 255])
+    );
+
+    // The server closes with its code and reason.
+    ws.send(Message::text("close me")).await.unwrap();
+    match ws.next().await.unwrap().unwrap() {
+        Message::Close(Some(frame)) => {
+            assert_eq!(u16::from(frame.code), 4001);
+            assert_eq!(frame.reason.as_str(), "bye");
+        }
+        other => panic!("expected the server's close frame, got {other:?}"),
+    }
+
+    // The client closes with its code and reason.
+    let (mut ws, _) = connect().await.unwrap();
+    ws.close(Some(CloseFrame {
+        code: CloseCode::from(4002),
+        reason: "client leaves".into(),
+    }))
+    .await
+    .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(5), closes.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(seen, Some((4002, "client leaves".to_string())));
+}
+
+#[tokio::test]
+async fn a_refused_upgrade_is_passed_back_as_is() {
+    // The echo upstream is no WebSocket server: it answers 200, which the client gets.
+    let door = two_echoes().await;
+    let request = Request::get("/_event/")
+        .header("host", "app.test")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .body(Empty::<Bytes>::new())
+        .unwrap();
+    let response = send(door.addr, request).await;
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["headers"]["upgrade"], "websocket");
+    assert_eq!(json["headers"]["connection"], "upgrade");
+}
+
+#[tokio::test]
+async fn a_down_child_gets_a_502_page_naming_it() {
+    let door = two_echoes().await;
+    door.django_state
+        .send(ChildState::Down {
+            reason: "exited with status 1".into(),
+        })
+        .unwrap();
+    let (status, headers, body) =
+        get(door.addr, "/admin/", "text/html,application/xhtml+xml").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert!(
+        body.contains("<h1>django is down (exited with status 1)</h1>"),
+        "{body}"
+    );
+
+    let (status, headers, body) = get(door.addr, "/admin/", "application/json").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    assert!(
+        body.starts_with("django is down (exited with status 1)\nhint: "),
+        "{body}"
+    );
+
+    // Reflex is unaffected.
+    let (status, _, _) = get(door.addr, "/", "*/*").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_request_during_a_restart_waits_and_succeeds() {
+    let django = unused_addr().await;
+    let door = Door::start(django, hello_upstream().await).await;
+    door.django_state.send(ChildState::Restarting).unwrap();
+    let started = Instant::now();
+    let request = tokio::spawn(get(door.addr, "/admin/login/", "*/*"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    start_echo(
+        tokio::net::TcpListener::bind(django).await.unwrap(),
+        "django",
+    );
+    door.django_state.send(ChildState::Ready).unwrap();
+    let (status, _, body) = request.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+}
+
+#[tokio::test]
+async fn a_refused_connection_while_ready_is_retried_within_the_hold() {
+    let django = unused_addr().await;
+    let door = Door::start(django, hello_upstream().await).await;
+    // The state says ready, but nothing listens yet (the child has just died and the
+    // supervisor has not noticed).
+    let request = tokio::spawn(get(door.addr, "/api/items", "*/*"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    start_echo(
+        tokio::net::TcpListener::bind(django).await.unwrap(),
+        "django",
+    );
+    let (status, _, body) = request.await.unwrap();
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["upstream"], "django");
+}
+
+#[tokio::test]
+async fn the_hold_runs_out_with_a_503() {
+    let hold = Duration::from_millis(300);
+    let door = Door::start_with(
+        unused_addr().await,
+        hello_upstream().await,
+        hold,
+        Limits::default(),
+    )
+    .await;
+    door.django_state.send(ChildState::Starting).unwrap();
+    let started = Instant::now();
+    let (status, headers, body) = get(door.addr, "/admin/", "*/*").await;
+    assert!(started.elapsed() >= hold);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(headers["retry-after"], "1");
+    assert!(
+        body.starts_with("django is still starting after 0.3s"),
+        "{body}"
+    );
+
+    // Ready but nobody listening, for the whole hold: 503 too, naming the address.
+    door.django_state.send(ChildState::Ready).unwrap();
+    let (status, _, body) = get(door.addr, "/admin/", "*/*").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        body.contains("django does not accept connections on 127.0.0.1:"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn oversized_request_heads_are_refused() {
+    let limits = Limits {
+        max_header_bytes: 16 * 1024,
+        ..Limits::default()
+    };
+    let door = Door::start_with(
+        echo_upstream("django").await,
+        echo_upstream("reflex").await,
+        Duration::from_secs(1),
+        limits,
+    )
+    .await;
+    let mut stream = TcpStream::connect(door.addr).await.unwrap();
+    let big = "x".repeat(32 * 1024);
+    let head = format!("GET / HTTP/1.1\r\nhost: a\r\nx-big: {big}\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 64];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 431"));
+}
+
+#[tokio::test]
+async fn a_broken_client_does_not_disturb_the_others() {
+    let (reflex, _closes) = ws_echo_upstream().await;
+    let door = Door::start(echo_upstream("django").await, reflex).await;
+    // Garbage, then a WebSocket whose TCP connection is dropped without a close frame.
+    let mut junk = TcpStream::connect(door.addr).await.unwrap();
+    junk.write_all(b"\x16\x03\x01 not http\r\n\r\n")
+        .await
+        .unwrap();
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/_event/", door.addr))
+        .await
+        .unwrap();
+    drop(ws);
+    drop(junk);
+    let (status, _, _) = get(door.addr, "/admin/", "*/*").await;
+    assert_eq!(status, 200);
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/_event/", door.addr))
+        .await
+        .unwrap();
+    ws.send(Message::text("still here")).await.unwrap();
+    assert_eq!(
+        ws.next().await.unwrap().unwrap(),
+        Message::text("still here")
+    );
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_closes_tunnels() {
+    let (reflex, _closes) = ws_echo_upstream().await;
+    let mut door = Door::start(echo_upstream("django").await, reflex).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/_event/", door.addr))
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), door.shut_down())
+        .await
+        .expect("serve did not return after shutdown");
+    assert!(
+        TcpStream::connect(door.addr).await.is_err(),
+        "still accepting"
+    );
+    // The tunnel is gone: the client sees the end of the stream.
+    let end = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        .await
+        .unwrap();
+    assert!(!matches!(end, Some(Ok(Message::Text(_)))));
+}
+
+/// A `Stream` of a tokio channel's items.
+fn tokio_stream_from<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> + Send {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
