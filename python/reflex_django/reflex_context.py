@@ -118,7 +118,7 @@ def _sanitise(path: str, values: Any) -> dict[str, Any]:
     for key, value in values.items():
         if key in _DROPPED:
             continue
-        if key == "user":
+        if key == "user" and not isinstance(value, dict):  # a model, not a snapshot
             value = user_snapshot(value)
         try:
             clean[key] = json.loads(json.dumps(value))

@@ -19,6 +19,7 @@ _db_dir = tempfile.TemporaryDirectory(prefix="rdj-tests-")
 os.environ["RDJ_TEST_DB"] = str(Path(_db_dir.name) / "db.sqlite3")
 os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("REFLEX_CHECK_LATEST_VERSION", "0")
+os.environ["REFLEX_STATE_MANAGER_MODE"] = "memory"  # not `.states/` in the cwd
 
 from reflex_django.conf import configure_django  # noqa: E402
 

@@ -7,6 +7,7 @@ No server and no browser; everything from the handshake's environ on is Reflex's
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -62,6 +63,13 @@ class Reflex:
             all_headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
         return await Tab(self, all_headers, ip).connect()
 
+    async def state(self, tab: Tab, cls: type[rx.State]) -> Any:
+        """The state `cls` of `tab`, as the state manager holds it."""
+        from reflex.istate.manager.token import BaseStateToken
+
+        root = await self.app.state_manager.get_state(BaseStateToken(ident=tab.token, cls=cls))
+        return await root.get_state(cls)
+
     async def settle(self, timeout: float = 10) -> None:
         """Wait until every queued event (and what it chained) has finished."""
         async with asyncio.timeout(timeout):
@@ -76,11 +84,30 @@ class Reflex:
 @asynccontextmanager
 async def running(app: rx.App) -> AsyncIterator[Reflex]:
     """The app's event processing, as `App._setup_event_processor` starts it, with an
-    in-memory state manager."""
+    in-memory state manager (Reflex's dev default writes `.states/` to the cwd)."""
+    app._state_manager = manager = StateManagerMemory()
     processor = BaseStateEventProcessor(middleware=app)
-    async with processor.configure(state_manager=StateManagerMemory()):
+    async with processor.configure(state_manager=manager):
         app._event_processor = processor
         try:
             yield Reflex(app, processor)
         finally:
             app._event_processor = None
+
+
+def fresh_app() -> rx.App:
+    """Another App: Reflex allows one per RegistrationContext, so fork one for it."""
+    from reflex_base.registry import RegistrationContext
+
+    with RegistrationContext.get().fork():
+        return rx.App()
+
+
+@functools.cache
+def bridged_app() -> rx.App:
+    """One app for the event tests, with the bridge installed the way the plugin does."""
+    from reflex_django import ReflexDjangoPlugin
+
+    app = rx.App()
+    ReflexDjangoPlugin(settings_module="rdj_testproject.settings").post_compile(app=app)
+    return app

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone, translation
 
-from reflex_django import DjangoI18nState, DjangoUserState, ReflexDjangoPlugin
+from reflex_django import DjangoI18nState, DjangoUserState
 from reflex_django.context import (
     current_language,
     current_request,
@@ -22,7 +22,7 @@ from reflex_django.context import (
     current_user,
 )
 from dbthread import in_db_thread
-from reflex_harness import Reflex, running
+from reflex_harness import Reflex, bridged_app, running
 
 SESSION = settings.SESSION_COOKIE_NAME
 seen: list[dict[str, Any]] = []
@@ -78,14 +78,10 @@ class ProbeUserState(DjangoUserState):
         seen.append({"username": self.username, "groups": list(self.group_names)})
 
 
-app = rx.App()
-ReflexDjangoPlugin(settings_module="rdj_testproject.settings").post_compile(app=app)
-
-
 @pytest.fixture
 async def reflex() -> AsyncIterator[Reflex]:
     seen.clear()
-    async with running(app) as r:
+    async with running(bridged_app()) as r:
         yield r
 
 
@@ -210,7 +206,7 @@ async def test_language_cookie_beats_accept_language(reflex: Reflex) -> None:
     await tab.send(BridgeProbeState.record)
     await reflex.settle()
     assert seen[0]["language"] == "ar"
-    state = await _state(reflex, tab, DjangoI18nState)
+    state = await reflex.state(tab, DjangoI18nState)
     assert (state.django_language_code, state.django_language_bidi) == ("ar", True)
 
 
@@ -278,15 +274,7 @@ async def test_user_state_snapshot(reflex: Reflex, make_user, login) -> None:
     await tab.send(ProbeUserState.check)
     await reflex.settle()
     assert seen == [{"username": user.username, "groups": ["authors", "editors"]}]
-    state = await _state(reflex, tab, DjangoUserState)
+    state = await reflex.state(tab, DjangoUserState)
     assert (state.user_id, state.email, state.first_name) == (user.pk, "u@example.com", "Ada")
     assert state.is_authenticated and not state.is_staff and not state.is_superuser
 
-
-async def _state(reflex: Reflex, tab: Any, cls: type[rx.State]) -> Any:
-    from reflex.istate.manager.token import BaseStateToken
-
-    root = await reflex.processor._root_context.state_manager.get_state(
-        BaseStateToken(ident=tab.token, cls=cls)
-    )
-    return await root.get_state(cls)
