@@ -61,7 +61,7 @@ def current_language() -> str:
     from django.conf import settings
     from django.utils import translation
 
-    return translation.get_language() or settings.LANGUAGE_CODE
+    return str(translation.get_language() or settings.LANGUAGE_CODE)
 
 
 def begin_event_request(request: HttpRequest) -> Token[HttpRequest | None]:

@@ -19,7 +19,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from reflex.middleware import Middleware
+from reflex.middleware.middleware import Middleware
 
 from reflex_django.conf import configure_django, setting
 from reflex_django.context import begin_event_request, end_event_request

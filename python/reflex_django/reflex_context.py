@@ -56,7 +56,8 @@ def template_context_processor_paths() -> tuple[str, ...]:
 
 def reflex_context_processor_paths() -> tuple[str, ...]:
     """The processors `collect_reflex_context` runs, following the settings above."""
-    explicit = tuple(setting("REFLEX_DJANGO_CONTEXT_PROCESSORS", ()) or ())
+    explicit = setting("REFLEX_DJANGO_CONTEXT_PROCESSORS", ()) or ()
+    explicit = (explicit,) if isinstance(explicit, str) else tuple(explicit)
     if explicit:
         return explicit
     if setting("REFLEX_DJANGO_USE_TEMPLATE_CONTEXT_PROCESSORS", False):
@@ -139,11 +140,12 @@ def _import(path: str) -> Callable[[Any], Any]:
     from django.utils.module_loading import import_string
 
     try:
-        return import_string(path)
+        processor: Callable[[Any], Any] = import_string(path)
     except ImportError as exc:
         raise ImproperlyConfigured(
             f"reflex-django: cannot import context processor {path!r}: {exc}"
         ) from None
+    return processor
 
 
 class DjangoContextState(rx.State):
