@@ -42,7 +42,18 @@ _EXPORTS = {
     "DjangoContextState": "reflex_django.reflex_context",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "DjangoContextState",
+    "DjangoEventBridge",
+    "DjangoI18nState",
+    "DjangoUserState",
+    "ReflexDjangoPlugin",
+    "__version__",
+    "current_language",
+    "current_request",
+    "current_session",
+    "current_user",
+]
 
 
 def __getattr__(name: str) -> Any:

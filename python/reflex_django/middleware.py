@@ -45,9 +45,7 @@ class DjangoEventBridge(Middleware):
     yourself: `app.add_middleware(DjangoEventBridge(), index=0)`.
     """
 
-    async def preprocess(
-        self, app: App, state: BaseState, event: Event
-    ) -> StateUpdate | None:
+    async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
         # The state's router_data is what Reflex merged for this event; a chained
         # event carries only part of it (or nothing) in `event.router_data`.
         router_data = {**(getattr(state, "router_data", None) or {}), **event.router_data}
@@ -76,9 +74,7 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
     try:
         request = build_event_request(router_data)
         engine = import_module(setting("SESSION_ENGINE"))
-        request.session = engine.SessionStore(
-            request.COOKIES.get(setting("SESSION_COOKIE_NAME"))
-        )
+        request.session = engine.SessionStore(request.COOKIES.get(setting("SESSION_COOKIE_NAME")))
         if setting("USE_I18N") and setting("REFLEX_DJANGO_I18N_EVENT_BRIDGE", True):
             from django.utils import translation
 

@@ -14,7 +14,7 @@ from reflex_base.utils.exceptions import ConfigError
 from reflex_django.conf import configure_django, setting
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    from typing import Unpack
 
     from reflex_base.plugins.base import PostCompileContext, PreCompileContext
 
@@ -112,7 +112,7 @@ def patch_vite_config(text: str) -> str:
             input=text,
             capture_output=True,
             encoding="utf-8",
-            timeout=60,
+            timeout=30,
             check=False,
         )
     except (OSError, subprocess.SubprocessError) as exc:

@@ -25,9 +25,8 @@ from reflex_django.conf import configure_django  # noqa: E402
 
 configure_django()
 
-from django.core.management import call_command  # noqa: E402
-
 from dbthread import in_db_thread  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 
 call_command("migrate", verbosity=0)
 
@@ -40,9 +39,7 @@ def make_user() -> Callable[..., Any]:
     from django.contrib.auth.models import Group, User
 
     def create(password: str, groups: tuple[str, ...], **fields: Any) -> User:
-        user = User.objects.create_user(
-            username=f"user{next(_names)}", password=password, **fields
-        )
+        user = User.objects.create_user(username=f"user{next(_names)}", password=password, **fields)
         for name in groups:
             user.groups.add(Group.objects.get_or_create(name=name)[0])
         return user

@@ -45,7 +45,11 @@ class Tab:
         router_data: dict[str, Any] = {"pathname": parts.path, "asPath": url}
         if parts.query:
             router_data["query"] = dict(parse_qsl(parts.query))
-        data = {"name": format_event_handler(handler), "payload": payload, "router_data": router_data}
+        data = {
+            "name": format_event_handler(handler),
+            "payload": payload,
+            "router_data": router_data,
+        }
         await self.reflex.namespace.on_event(self.sid, data)
 
 

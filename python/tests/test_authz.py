@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 import reflex as rx
+from dbthread import in_db_thread
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.test import override_settings
-
-from dbthread import in_db_thread
 from reflex_django.authz import (
     LoginRequired,
     auser_has_perm,

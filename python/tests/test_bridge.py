@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import reflex as rx
+from dbthread import in_db_thread
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone, translation
-
 from reflex_django import DjangoI18nState, DjangoUserState
 from reflex_django.context import (
     current_language,
@@ -21,7 +21,6 @@ from reflex_django.context import (
     current_session,
     current_user,
 )
-from dbthread import in_db_thread
 from reflex_harness import Reflex, bridged_app, running
 
 SESSION = settings.SESSION_COOKIE_NAME
@@ -179,9 +178,7 @@ def _session_with_other_users_hash(victim: Any, attacker: Any) -> str:
     return store.session_key
 
 
-async def test_session_with_another_users_hash_is_anonymous(
-    reflex: Reflex, make_user
-) -> None:
+async def test_session_with_another_users_hash_is_anonymous(reflex: Reflex, make_user) -> None:
     key = in_db_thread(_session_with_other_users_hash, make_user(), make_user())
     tab = await reflex.tab(cookies={SESSION: key})
     await tab.send(BridgeProbeState.record)
@@ -199,9 +196,7 @@ async def test_locale_from_accept_language(reflex: Reflex) -> None:
 
 
 async def test_language_cookie_beats_accept_language(reflex: Reflex) -> None:
-    tab = await reflex.tab(
-        cookies={settings.LANGUAGE_COOKIE_NAME: "ar"}, accept_language="fr"
-    )
+    tab = await reflex.tab(cookies={settings.LANGUAGE_COOKIE_NAME: "ar"}, accept_language="fr")
     await tab.send(DjangoI18nState.sync_from_django)
     await tab.send(BridgeProbeState.record)
     await reflex.settle()
@@ -277,4 +272,3 @@ async def test_user_state_snapshot(reflex: Reflex, make_user, login) -> None:
     state = await reflex.state(tab, DjangoUserState)
     assert (state.user_id, state.email, state.first_name) == (user.pk, "u@example.com", "Ada")
     assert state.is_authenticated and not state.is_staff and not state.is_superuser
-

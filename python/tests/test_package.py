@@ -15,11 +15,18 @@ DEV_BINARY = Path("/work/main/target/debug/reflex-django")
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "REFLEX_DJANGO_BIN")}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DJANGO_SETTINGS_MODULE", "REFLEX_DJANGO_BIN")
+    }
     base["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), str(HERE)])
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env={**base, **env}, capture_output=True, text=True, timeout=120,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -44,6 +51,7 @@ def test_lazy_reexports() -> None:
     assert reflex_django.DjangoUserState is auth_state.DjangoUserState
     assert reflex_django.DjangoI18nState is i18n_state.DjangoI18nState
     assert reflex_django.DjangoContextState is reflex_context.DjangoContextState
+    assert set(reflex_django.__all__) == {"__version__", *reflex_django._EXPORTS}
     assert set(reflex_django.__all__) <= set(dir(reflex_django))
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         reflex_django.nope  # noqa: B018
@@ -51,7 +59,6 @@ def test_lazy_reexports() -> None:
 
 def test_configure_django_is_idempotent() -> None:
     from django.apps import apps
-
     from reflex_django.conf import configure_django
 
     configure_django()
@@ -83,7 +90,10 @@ def test_configure_django_reentrant_and_threaded() -> None:
     ("module", "message"),
     [
         ("", "no Django settings module; pass ReflexDjangoPlugin(settings_module="),
-        ("nosuchproject.settings", "cannot import the Django settings module 'nosuchproject.settings'"),
+        (
+            "nosuchproject.settings",
+            "cannot import the Django settings module 'nosuchproject.settings'",
+        ),
     ],
 )
 def test_configure_django_settings_errors(module: str, message: str) -> None:
@@ -107,7 +117,9 @@ def _module_main(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "reflex_django", *args],
         env={**base, "PYTHONPATH": str(HERE.parent), **env},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -122,10 +134,18 @@ def test_python_m_runs_the_binary() -> None:
 
 @pytest.mark.parametrize("how", ["override", "not-installed"])
 def test_python_m_without_binary_is_one_clean_line(tmp_path: Path, how: str) -> None:
-    env = {"REFLEX_DJANGO_BIN": str(tmp_path / "missing")} if how == "override" else {"PATH": str(tmp_path)}
-    if how == "not-installed" and _python(
-        "from reflex_django._find_bin import find_reflex_django_bin as f; f()", **env
-    ).returncode == 0:
+    env = (
+        {"REFLEX_DJANGO_BIN": str(tmp_path / "missing")}
+        if how == "override"
+        else {"PATH": str(tmp_path)}
+    )
+    if (
+        how == "not-installed"
+        and _python(
+            "from reflex_django._find_bin import find_reflex_django_bin as f; f()", **env
+        ).returncode
+        == 0
+    ):
         pytest.skip("a reflex-django binary is installed next to this Python")
     done = _module_main("--version", **env)
     assert done.returncode == 1

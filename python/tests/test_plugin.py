@@ -15,7 +15,6 @@ import pytest
 from django.test import override_settings
 from reflex_base import constants
 from reflex_base.utils.exceptions import ConfigError
-
 from reflex_django import plugin as plugin_module
 from reflex_django._find_bin import find_reflex_django_bin
 from reflex_django.middleware import DjangoEventBridge
@@ -23,8 +22,13 @@ from reflex_django.plugin import ReflexDjangoPlugin, patch_vite_config
 from reflex_harness import fresh_app
 
 HERE = Path(__file__).resolve().parent
-ENV = ("REFLEX_DJANGO_PREFIXES_ADMIN", "REFLEX_DJANGO_PREFIXES_BACKEND",
-       "REFLEX_DJANGO_PREFIXES_EXTRA", "REFLEX_DJANGO_PREFIXES_STATIC", "REFLEX_DJANGO_RUN")
+ENV = (
+    "REFLEX_DJANGO_PREFIXES_ADMIN",
+    "REFLEX_DJANGO_PREFIXES_BACKEND",
+    "REFLEX_DJANGO_PREFIXES_EXTRA",
+    "REFLEX_DJANGO_PREFIXES_STATIC",
+    "REFLEX_DJANGO_RUN",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -69,7 +73,9 @@ def test_values_in_the_environment_win(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plugin.extra_prefixes == ("/one",)
 
 
-@pytest.mark.parametrize("static_url", ["https://cdn.example.com/static/", "//cdn.example.com/s/", "/"])
+@pytest.mark.parametrize(
+    "static_url", ["https://cdn.example.com/static/", "//cdn.example.com/s/", "/"]
+)
 def test_static_prefix_only_for_a_local_path(static_url: str) -> None:
     with override_settings(STATIC_URL=static_url):
         ReflexDjangoPlugin()
@@ -92,7 +98,8 @@ def test_bad_prefixes_are_config_errors(kwargs: dict, message: str) -> None:
 def test_rxconfig_load_boots_django(tmp_path: Path) -> None:
     """In a fresh interpreter, Reflex's own config loader runs rxconfig.py: afterwards
     DJANGO_SETTINGS_MODULE is set, Django is ready and models import."""
-    (tmp_path / "rxconfig.py").write_text(textwrap.dedent("""
+    (tmp_path / "rxconfig.py").write_text(
+        textwrap.dedent("""
         import reflex as rx
         from reflex_django import ReflexDjangoPlugin
 
@@ -101,7 +108,8 @@ def test_rxconfig_load_boots_django(tmp_path: Path) -> None:
             plugins=[ReflexDjangoPlugin(settings_module="rdj_testproject.settings",
                                         backend_prefix="/api")],
         )
-    """))
+    """)
+    )
     probe = textwrap.dedent("""
         import json, os
         from reflex_base.config import get_config
@@ -118,7 +126,11 @@ def test_rxconfig_load_boots_django(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", *ENV)}
     env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), str(HERE)])
     done = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
@@ -193,7 +205,9 @@ def test_missing_binary_warns_once(monkeypatch, tmp_path: Path, caplog) -> None:
 
 
 def test_failing_binary_warns_with_its_message(monkeypatch, tmp_path: Path, caplog) -> None:
-    monkeypatch.setenv("REFLEX_DJANGO_BIN", _script(tmp_path, "echo 'error: no server block' >&2; exit 2"))
+    monkeypatch.setenv(
+        "REFLEX_DJANGO_BIN", _script(tmp_path, "echo 'error: no server block' >&2; exit 2")
+    )
     with caplog.at_level(logging.WARNING, logger="reflex_django"):
         assert patch_vite_config("text") == "text"
     assert "error: no server block" in caplog.records[0].getMessage()
@@ -206,7 +220,9 @@ def test_empty_output_is_not_written(monkeypatch, tmp_path: Path) -> None:
 
 def test_text_goes_through_vite_patch(monkeypatch, tmp_path: Path) -> None:
     """Our half of the contract: `<bin> vite patch`, text on stdin, result on stdout."""
-    stand_in = _script(tmp_path, '[ "$1 $2" = "vite patch" ] || exit 9\nsed "s/defineConfig/PATCHED/"')
+    stand_in = _script(
+        tmp_path, '[ "$1 $2" = "vite patch" ] || exit 9\nsed "s/defineConfig/PATCHED/"'
+    )
     monkeypatch.setenv("REFLEX_DJANGO_BIN", stand_in)
     text = _vite_config_js()
     assert patch_vite_config(text) == text.replace("defineConfig", "PATCHED")
