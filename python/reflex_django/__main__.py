@@ -9,12 +9,18 @@ from reflex_django._find_bin import find_reflex_django_bin
 
 
 def _run() -> None:
-    binary = find_reflex_django_bin()
-    if sys.platform == "win32":  # pragma: no cover - exec is Unix-only
-        import subprocess
+    try:
+        binary = find_reflex_django_bin()
+    except FileNotFoundError as exc:
+        sys.exit(f"reflex-django: error: {exc}")
+    try:
+        if sys.platform == "win32":  # pragma: no cover - exec is Unix-only
+            import subprocess
 
-        sys.exit(subprocess.call([binary, *sys.argv[1:]]))
-    os.execvp(binary, [binary, *sys.argv[1:]])
+            sys.exit(subprocess.call([binary, *sys.argv[1:]]))
+        os.execv(binary, [binary, *sys.argv[1:]])
+    except OSError as exc:  # e.g. REFLEX_DJANGO_BIN names a missing file
+        sys.exit(f"reflex-django: error: cannot run {binary}: {exc.strerror or exc}")
 
 
 if __name__ == "__main__":

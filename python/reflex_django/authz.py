@@ -1,0 +1,120 @@
+"""Server-side checks for Reflex event handlers, backed by the event's Django user.
+
+`DjangoUserState` is for display; these are the checks that count.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar, overload
+
+from django.core.exceptions import PermissionDenied
+
+from reflex_django.conf import setting
+from reflex_django.context import current_user
+
+__all__ = [
+    "LoginRequired",
+    "auser_has_perm",
+    "django_login_required",
+    "login_url",
+    "require_login_user",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class LoginRequired(PermissionDenied):
+    """Raised by `require_login_user()` when the event has no signed-in user."""
+
+
+def login_url() -> str:
+    """`REFLEX_DJANGO_AUTH["LOGIN_URL"]`, else `REFLEX_DJANGO_LOGIN_URL`, else `/login`."""
+    auth = setting("REFLEX_DJANGO_AUTH", None) or {}
+    return str(auth.get("LOGIN_URL") or setting("REFLEX_DJANGO_LOGIN_URL", None) or "/login")
+
+
+def require_login_user() -> Any:
+    """The event's signed-in Django user; raises `LoginRequired` for anonymous users."""
+    user = current_user()
+    if not user.is_authenticated:
+        raise LoginRequired(
+            "this action needs a signed-in user, and the Reflex event has none "
+            "(no valid Django session cookie reached the event bridge)"
+        )
+    return user
+
+
+async def auser_has_perm(user: Any, perm: str) -> bool:
+    """`await user.ahas_perm(perm)`: False for anonymous and inactive users."""
+    if user is None:
+        return False
+    return bool(await user.ahas_perm(perm))
+
+
+@overload
+def django_login_required(redirect_to: F) -> F: ...
+@overload
+def django_login_required(redirect_to: str | None = None) -> Callable[[F], F]: ...
+def django_login_required(redirect_to: Any = None) -> Any:
+    """Guard an event handler: anonymous users are redirected to the login page.
+
+    Put it under `@rx.event`::
+
+        @rx.event
+        @django_login_required()
+        async def delete_note(self, note_id: int): ...
+
+    `redirect_to` defaults to `login_url()`. Works on sync and async handlers and
+    on generators; also usable bare (`@django_login_required`).
+    """
+    if callable(redirect_to):
+        return django_login_required()(redirect_to)
+
+    def decorate(fn: F) -> F:
+        def denied() -> Any:
+            import reflex as rx
+
+            return rx.redirect(redirect_to or login_url())
+
+        def allowed() -> bool:
+            return bool(current_user().is_authenticated)
+
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def agen(*args: Any, **kwargs: Any) -> Any:
+                if not allowed():
+                    yield denied()
+                    return
+                async for item in fn(*args, **kwargs):
+                    yield item
+
+            return agen  # type: ignore[return-value]
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def coro(*args: Any, **kwargs: Any) -> Any:
+                return await fn(*args, **kwargs) if allowed() else denied()
+
+            return coro  # type: ignore[return-value]
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen(*args: Any, **kwargs: Any) -> Any:
+                if not allowed():
+                    yield denied()
+                    return
+                return (yield from fn(*args, **kwargs))
+
+            return gen  # type: ignore[return-value]
+
+        @functools.wraps(fn)
+        def plain(*args: Any, **kwargs: Any) -> Any:
+            return fn(*args, **kwargs) if allowed() else denied()
+
+        return plain  # type: ignore[return-value]
+
+    return decorate
