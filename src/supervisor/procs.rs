@@ -165,6 +165,12 @@ mod tests {
             .spawn()
             .unwrap();
         let pid = child.id() as i32;
+        // Until the child has exec'd, /proc shows the parent's environment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while !has_marker(pid, "RDJ_PROCS_TEST=abc/django") && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
         assert!(has_marker(pid, "RDJ_PROCS_TEST=abc/django"));
         assert!(has_marker(pid, "RDJ_PROCS_TEST=abc/"));
         assert!(!has_marker(pid, "RDJ_PROCS_TEST=abc/d"));
