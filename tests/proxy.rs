@@ -310,7 +310,7 @@ async fn a_down_child_gets_a_502_page_naming_it() {
     let door = two_echoes().await;
     door.django_state
         .send(ChildState::Down {
-            reason: "exited with status 1".into(),
+            reason: reflex_django::error::Error::new("exited with status 1"),
         })
         .unwrap();
     let (status, headers, body) =

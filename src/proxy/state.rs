@@ -1,43 +1,15 @@
 //! The state of each child as the supervisor publishes it, and the hold: a request for
 //! a child that is starting or restarting waits until it is ready (bounded).
 
-use std::fmt;
-
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// A child's state. The supervisor owns the [`watch::Sender`]; the front door reads it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ChildState {
-    /// Launched, not yet answering its readiness probe. Requests are held.
-    Starting,
-    /// Answering; requests go through.
-    Ready,
-    /// Being restarted (a code change, or after a crash). Requests are held.
-    Restarting,
-    /// Crashed and not coming back by itself (e.g. too many crashes).
-    Down { reason: String },
-    /// Stopped on purpose (shutdown).
-    Stopped,
-}
+/// The state of a child as the supervisor publishes it; the front door reads it.
+pub use crate::supervisor::State as ChildState;
 
-impl ChildState {
-    /// Whether requests wait for this state to pass.
-    fn is_transient(&self) -> bool {
-        matches!(self, ChildState::Starting | ChildState::Restarting)
-    }
-}
-
-impl fmt::Display for ChildState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ChildState::Starting => f.write_str("starting"),
-            ChildState::Ready => f.write_str("ready"),
-            ChildState::Restarting => f.write_str("restarting"),
-            ChildState::Down { reason } => write!(f, "down ({reason})"),
-            ChildState::Stopped => f.write_str("stopped"),
-        }
-    }
+/// Whether requests wait for this state to pass.
+fn is_transient(state: &ChildState) -> bool {
+    matches!(state, ChildState::Starting | ChildState::Restarting)
 }
 
 /// Why a held request cannot go through.
@@ -59,7 +31,7 @@ pub(crate) async fn wait_ready(
         let current = state.borrow_and_update().clone();
         match current {
             ChildState::Ready => return Ok(()),
-            s if !s.is_transient() => return Err(NotReady::Unavailable(s)),
+            s if !is_transient(&s) => return Err(NotReady::Unavailable(s)),
             s => match tokio::time::timeout_at(deadline, state.changed()).await {
                 Ok(Ok(())) => continue,
                 Ok(Err(_)) => return Err(NotReady::Unavailable(ChildState::Stopped)),
@@ -95,7 +67,7 @@ mod tests {
             Err(NotReady::TimedOut(ChildState::Starting))
         );
         let down = ChildState::Down {
-            reason: "exit 1".into(),
+            reason: crate::error::Error::new("exit 1"),
         };
         tx.send(down.clone()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);

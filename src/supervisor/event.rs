@@ -26,6 +26,18 @@ pub enum State {
     Stopped,
 }
 
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            State::Starting => f.write_str("starting"),
+            State::Ready => f.write_str("ready"),
+            State::Restarting => f.write_str("restarting"),
+            State::Down { reason } => write!(f, "down ({})", reason.message()),
+            State::Stopped => f.write_str("stopped"),
+        }
+    }
+}
+
 /// One piece of news about a child.
 #[derive(Clone, Debug)]
 pub struct Event {
