@@ -4,6 +4,7 @@ mod doctor;
 mod init;
 mod manage;
 mod routes;
+mod run;
 mod supervise;
 mod vite;
 
@@ -58,6 +59,8 @@ pub struct GlobalArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start Django and Reflex behind the front door, and keep them running
+    Run(run::RunArgs),
     /// Show the routing table and where each setting came from
     Routes(routes::RoutesArgs),
     /// Check Python, Django, Reflex, bun and the ports, with a fix for each problem
@@ -99,6 +102,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     let global = cli.global;
     match cli.command {
+        Command::Run(args) => run::run(&global, args),
         Command::Routes(args) => routes::run(&global, args),
         Command::Doctor => doctor::run(&global),
         Command::Init(args) => init::run(&global, args),

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::headers::{add_forwarded, strip_hop_by_hop, upgrade_of};
 use super::pages::{Problem, page};
 use super::replay::{Replayable, replayable};
-use super::routes::Target;
+use super::routes::{Target, is_reflex_backend};
 use super::server::Lifetime;
 use super::state::{NotReady, wait_ready};
 use super::{FrontDoor, Upstream, tunnel};
@@ -57,9 +57,14 @@ impl Forwarder {
         client: SocketAddr,
         lifetime: Lifetime,
     ) -> Response<ResponseBody> {
-        let upstream = match self.front_door.table.target(request.uri().path()) {
-            Target::Django => &self.front_door.django,
-            Target::Reflex => &self.front_door.reflex,
+        let path = request.uri().path();
+        let upstream = match (
+            self.front_door.table.target(path),
+            &self.front_door.frontend,
+        ) {
+            (Target::Django, _) => &self.front_door.django,
+            (Target::Reflex, Some(pages)) if !is_reflex_backend(path) => pages,
+            (Target::Reflex, _) => &self.front_door.reflex,
         };
         let upgrade = upgrade_of(request.headers());
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));

@@ -18,6 +18,7 @@
 //!     table,
 //!     django: Upstream::new("django", ([127, 0, 0, 1], 8001).into(), django_rx),
 //!     reflex: Upstream::new("reflex", ([127, 0, 0, 1], 8002).into(), reflex_rx),
+//!     frontend: None,
 //!     hold_timeout: Duration::from_secs(10),
 //!     limits: Limits::default(),
 //! };
@@ -70,7 +71,11 @@ use crate::error::{Error, Result};
 pub struct FrontDoor {
     pub table: routes::RouteTable,
     pub django: Upstream,
+    /// Reflex's backend: the `/_event` WebSocket, uploads, health checks.
     pub reflex: Upstream,
+    /// Reflex's dev server (Vite), for pages and assets in development; `None` sends
+    /// every non-Django path to `reflex` (one server in production).
+    pub frontend: Option<Upstream>,
     /// How long a request waits for a starting or restarting child (`proxy.hold_timeout`).
     pub hold_timeout: Duration,
     pub limits: Limits,

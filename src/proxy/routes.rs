@@ -20,6 +20,16 @@ pub const REFLEX_RESERVED: &[&str] = &[
     "/auth-codespace",
 ];
 
+/// Whether `path` is one of Reflex's backend paths (the event WebSocket, uploads,
+/// health checks). In development the other Reflex paths are pages, served by Reflex's
+/// dev server.
+pub fn is_reflex_backend(path: &str) -> bool {
+    REFLEX_RESERVED.iter().any(|reserved| {
+        path.strip_prefix(reserved)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 /// Prefix of the Django views that ship with the `reflex_django` Python package
 /// (e.g. the session hand-off used by the auth pages).
 pub const INTERNAL_PREFIX: &str = "/_reflex_django";
@@ -267,6 +277,22 @@ mod tests {
         // Only segment boundaries count.
         assert!(Prefix::parse("/pingpong").is_ok());
         assert!(Prefix::parse("/_events").is_ok());
+    }
+
+    #[test]
+    fn reflex_backend_paths() {
+        for path in [
+            "/_event",
+            "/_event/",
+            "/_event/?EIO=4",
+            "/ping",
+            "/_upload/a.png",
+        ] {
+            assert!(is_reflex_backend(path.split('?').next().unwrap()), "{path}");
+        }
+        for path in ["/", "/notes", "/pingpong", "/_events", "/assets/x.js"] {
+            assert!(!is_reflex_backend(path), "{path}");
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! (interpreter, ports, Django's facts, the route table), and the Django and Reflex
 //! child plans built from that.
 
+pub mod console;
 pub mod django;
+pub mod live;
 pub mod reflex;
 
 use std::path::{Path, PathBuf};

@@ -55,6 +55,9 @@ pub fn plan(stack: &Stack) -> Plan {
             exe.to_string_lossy().into_owned(),
         ));
     }
+    // The front door appends the browser's address to X-Forwarded-For; trusting one
+    // hop gives the event bridge the real client IP instead of 127.0.0.1.
+    env.push(("REFLEX_TRUSTED_PROXY_HOPS".into(), "1".into()));
     if let Some(excluded) = hot_reload_exclusions(stack) {
         env.push(("REFLEX_HOT_RELOAD_EXCLUDE_PATHS".into(), excluded));
     }

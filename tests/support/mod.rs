@@ -212,6 +212,7 @@ impl Door {
             table: table(),
             django: Upstream::new("django", django, django_rx),
             reflex: Upstream::new("reflex", reflex, reflex_rx),
+            frontend: None,
             hold_timeout,
             limits,
         };
