@@ -61,6 +61,33 @@ async fn two_echoes() -> Door {
     Door::start(echo_upstream("django").await, echo_upstream("reflex").await).await
 }
 
+/// In development `run` sends pages to Reflex's dev server and only Reflex's own
+/// backend paths to its backend, so the front door serves the whole app.
+#[tokio::test]
+async fn pages_go_to_the_dev_server_and_reflex_paths_to_the_backend() {
+    let door = Door::start_with_frontend(
+        echo_upstream("django").await,
+        echo_upstream("reflex").await,
+        echo_upstream("vite").await,
+    )
+    .await;
+    for (path, upstream) in [
+        ("/", "vite"),
+        ("/notes?id=3", "vite"),
+        ("/assets/app.js", "vite"),
+        ("/pingpong", "vite"),
+        ("/_event/?EIO=4&transport=websocket", "reflex"),
+        ("/ping", "reflex"),
+        ("/_upload/a.png", "reflex"),
+        ("/admin/login/", "django"),
+    ] {
+        let (status, _, body) = get(door.addr, path, "*/*").await;
+        assert_eq!(status, 200, "{path}: {body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(json["upstream"], upstream, "{path}");
+    }
+}
+
 #[tokio::test]
 async fn routes_by_prefix_with_the_full_path() {
     let door = two_echoes().await;

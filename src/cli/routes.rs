@@ -33,7 +33,21 @@ struct RouteRow {
 
 pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let (project, resolved) = global.load(Vec::new())?;
-    let (static_prefix, notes) = static_prefix_or_note(&project, &resolved);
+    // A running `run` knows the real internal ports and Django's static prefix.
+    let live = crate::stack::live::read(&project.root);
+    let (static_prefix, notes) = match live.as_ref().map(|l| l.static_prefix.as_deref()) {
+        Some(Some(p)) => (
+            Prefix::parse(p).ok().map(|p| {
+                let source = Source::Django {
+                    setting: "STATIC_URL".into(),
+                };
+                (p, source)
+            }),
+            Vec::new(),
+        ),
+        Some(None) => (None, Vec::new()),
+        None => static_prefix_or_note(&project, &resolved),
+    };
     let table = RouteTable::from_config(
         &resolved.config.prefixes,
         static_prefix.as_ref().map(|(p, _)| p.clone()),
@@ -61,9 +75,29 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
         })
         .collect();
     let config = &resolved.config;
-    let front_door = format!("http://{}:{}", config.proxy.host, config.proxy.port);
-    let app = format!("http://localhost:{}", config.reflex.frontend_port);
+    let (proxy_port, frontend_port) = match &live {
+        Some(l) => (l.proxy, l.frontend),
+        None => (config.proxy.port.0, config.reflex.frontend_port.0),
+    };
+    let front_door = format!("http://{}:{proxy_port}", config.proxy.host);
+    let app = format!("http://localhost:{frontend_port}");
     let settings: Vec<(String, Value, Source)> = settings_rows(&resolved);
+    let server_setting = serde_json::to_value(config.django.server)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let (django_port, reflex_port, server) = match &live {
+        Some(l) => (
+            Some(l.django),
+            Some(l.reflex_backend),
+            l.django_server.clone(),
+        ),
+        None => (
+            config.django.port.map(|p| p.0),
+            config.reflex.backend_port.map(|p| p.0),
+            server_setting,
+        ),
+    };
 
     let mut out = anstream::stdout().lock();
     if args.json {
@@ -77,9 +111,10 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
             "fallback": "reflex",
             "public": {"app": app, "front_door": front_door},
             "internal": {
-                "django": {"host": "127.0.0.1", "port": config.django.port, "server": config.django.server},
-                "reflex": {"host": "127.0.0.1", "port": config.reflex.backend_port},
+                "django": {"host": "127.0.0.1", "port": django_port, "server": server},
+                "reflex": {"host": "127.0.0.1", "port": reflex_port},
             },
+            "live": live.as_ref().map(|l| json!({"pid": l.pid})),
             "settings": settings,
             "notes": notes,
         });
@@ -118,28 +153,25 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
         "app", app
     );
     let _ = writeln!(out, "  {:<11} {front_door}", "front door");
-    let _ = writeln!(out, "\nInternal targets (127.0.0.1)");
-    let port = |p: Option<crate::config::Port>| {
+    match &live {
+        Some(l) => {
+            let _ = writeln!(
+                out,
+                "\nInternal targets (live: `run` is serving, pid {})",
+                l.pid
+            );
+        }
+        None => {
+            let _ = writeln!(out, "\nInternal targets (127.0.0.1)");
+        }
+    }
+    let port = |p: Option<u16>| {
         p.map_or("a free port, picked at start".to_string(), |p| {
-            p.to_string()
+            format!("127.0.0.1:{p}")
         })
     };
-    let _ = writeln!(
-        out,
-        "  {:<11} {:<28} server: {}",
-        "django",
-        port(config.django.port),
-        serde_json::to_value(config.django.server)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    );
-    let _ = writeln!(
-        out,
-        "  {:<11} {}",
-        "reflex",
-        port(config.reflex.backend_port)
-    );
+    let _ = writeln!(out, "  {:<11} {:<28} {server}", "django", port(django_port));
+    let _ = writeln!(out, "  {:<11} {}", "reflex", port(reflex_port));
     let _ = writeln!(out, "\nSettings");
     for (path, value, source) in &settings {
         let _ = writeln!(

@@ -198,9 +198,36 @@ impl Door {
         Door::start_with(django, reflex, Duration::from_secs(10), Limits::default()).await
     }
 
+    /// A front door that sends pages to `frontend` (Reflex's dev server) and only
+    /// Reflex's backend paths to `reflex`, as `run` does.
+    pub async fn start_with_frontend(
+        django: SocketAddr,
+        reflex: SocketAddr,
+        frontend: SocketAddr,
+    ) -> Door {
+        Door::build(
+            django,
+            reflex,
+            Some(frontend),
+            Duration::from_secs(10),
+            Limits::default(),
+        )
+        .await
+    }
+
     pub async fn start_with(
         django: SocketAddr,
         reflex: SocketAddr,
+        hold_timeout: Duration,
+        limits: Limits,
+    ) -> Door {
+        Door::build(django, reflex, None, hold_timeout, limits).await
+    }
+
+    async fn build(
+        django: SocketAddr,
+        reflex: SocketAddr,
+        frontend: Option<SocketAddr>,
         hold_timeout: Duration,
         limits: Limits,
     ) -> Door {
@@ -211,8 +238,8 @@ impl Door {
         let front_door = FrontDoor {
             table: table(),
             django: Upstream::new("django", django, django_rx),
-            reflex: Upstream::new("reflex", reflex, reflex_rx),
-            frontend: None,
+            reflex: Upstream::new("reflex", reflex, reflex_rx.clone()),
+            frontend: frontend.map(|addr| Upstream::new("reflex", addr, reflex_rx)),
             hold_timeout,
             limits,
         };
