@@ -124,6 +124,7 @@ impl Console {
         let mark = match &event.kind {
             EventKind::Ready { .. } => "✓".green().to_string(),
             EventKind::GaveUp { .. } | EventKind::Exited { .. } => "✗".red().to_string(),
+            EventKind::Stopped { .. } => "■".dimmed().to_string(),
             _ => "↻".cyan().to_string(),
         };
         self.say(&format!("{mark} {} {text}", child.bold()));
