@@ -214,3 +214,47 @@ fn doctor_passes_in_a_working_project() {
     assert!(text.contains("✓ asgi server      uvicorn"), "{text}");
     assert!(out.status.success(), "{text}");
 }
+
+const RXCONFIG: &str = "import reflex as rx\nconfig = rx.Config(app_name='app')\n";
+
+#[test]
+fn run_without_a_reflex_app() {
+    let dir = project_with(&[("manage.py", MANAGE)]);
+    insta::assert_snapshot!(fails(dir.path(), &["run"], &[], 2));
+}
+
+#[test]
+fn run_with_the_front_door_port_taken_names_the_holder() {
+    let dir = project_with(&[("manage.py", MANAGE), ("rxconfig.py", RXCONFIG)]);
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let text = fails(dir.path(), &["run", "--port", &port], &[], 2)
+        .replace(&port, "[PORT]")
+        .replace(&std::process::id().to_string(), "[PID]");
+    let text = regex::Regex::new(r"by pid \[PID\] \([^)]*\)")
+        .unwrap()
+        .replace_all(&text, "by pid [PID] (test)")
+        .into_owned();
+    let text = regex::Regex::new(r"caused by: .*")
+        .unwrap()
+        .replace_all(&text, "caused by: [OS ERROR]")
+        .into_owned();
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn run_without_bun_says_how_to_get_it() {
+    let dir = project_with(&[("manage.py", MANAGE), ("rxconfig.py", RXCONFIG)]);
+    let reflex_dir = tempfile::tempdir().unwrap();
+    let venv = common::venv();
+    insta::assert_snapshot!(fails(
+        dir.path(),
+        &["run", "--port", "18751", "--frontend-port", "18752"],
+        &[
+            ("PATH", "/usr/bin:/bin"),
+            ("REFLEX_DIR", reflex_dir.path().to_str().unwrap()),
+            ("VIRTUAL_ENV", venv.to_str().unwrap()),
+        ],
+        2
+    ));
+}
