@@ -12,7 +12,6 @@ from typing import Any, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 
-from reflex_django.conf import setting
 from reflex_django.context import current_user
 
 __all__ = [
@@ -31,9 +30,11 @@ class LoginRequired(PermissionDenied):
 
 
 def login_url() -> str:
-    """`REFLEX_DJANGO_AUTH["LOGIN_URL"]`, else `REFLEX_DJANGO_LOGIN_URL`, else `/login`."""
-    auth = setting("REFLEX_DJANGO_AUTH", None) or {}
-    return str(auth.get("LOGIN_URL") or setting("REFLEX_DJANGO_LOGIN_URL", None) or "/login")
+    """`REFLEX_DJANGO_AUTH["LOGIN_URL"]`, else `REFLEX_DJANGO_LOGIN_URL`, else `/login`
+    (the same value the canned login page is registered at)."""
+    from reflex_django.auth.conf import auth_setting
+
+    return str(auth_setting("LOGIN_URL"))
 
 
 def require_login_user() -> Any:
