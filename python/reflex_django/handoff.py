@@ -1,7 +1,7 @@
 """Hand a session made over the WebSocket to the browser, as an HttpOnly cookie.
 
 A Reflex event cannot set a cookie: it has no HTTP response, and writing the session
-id with `document.cookie` would make it readable by every script on the page. So a
+id from JavaScript would make it readable by every script on the page. So a
 sign-in (or sign-out) over the WebSocket only *stages* the change and sends the browser
 to a small Django view with a ticket; Django's own `login()` / `logout()` run there and
 `SessionMiddleware` sets or deletes the cookie with the `SESSION_COOKIE_*` settings

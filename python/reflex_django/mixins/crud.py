@@ -265,7 +265,8 @@ def _save(obj: models.Model, cfg: ModelCRUDConfig, values: dict[str, str]) -> di
         model_field = cfg._fields[name]
         value: Any = raw
         if raw == "" and not model_field.empty_strings_allowed:
-            value = None
+            # Like a blank form input: the field's default, else "no value".
+            value = model_field.get_default() if model_field.has_default() else None
         setattr(obj, model_field.attname, value)
     try:
         obj.full_clean()
