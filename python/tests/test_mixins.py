@@ -319,10 +319,11 @@ async def test_anonymous_users_are_sent_to_login(reflex: Reflex, make_user, logi
         (NotesState.reload_from_subclass, {}),
     ]
     for handler, payload in handlers:
-        await anonymous.send(handler, **payload)
+        await anonymous.send(handler, url="/notes?page=2", **payload)
     await anonymous.send(NotesState.cancel_edit)  # not gated: touches only local state
     await reflex.settle()
-    assert navigations(anonymous) == [("page", "/login")] * 6
+    # To the login page, which leads back here after signing in.
+    assert navigations(anonymous) == [("page", "/login?next=%2Fnotes%3Fpage%3D2")] * 6
     state = await notes_of(reflex, anonymous)
     assert (state.notes, state.form_title, state.edit_title) == ([], "", "")
     assert db_titles(ada) == ["keep"]
