@@ -105,9 +105,7 @@ def handoff_url() -> str:
         ) from None
 
 
-async def aissue_ticket(
-    request: HttpRequest, op: Op, next_url: str, user: Any = None
-) -> str:
+async def aissue_ticket(request: HttpRequest, op: Op, next_url: str, user: Any = None) -> str:
     """Stage `op` for the browser behind `request` (the Reflex event's request) and
     return the URL that completes it: the hand-off view with a fresh ticket.
 
@@ -155,9 +153,7 @@ def redeem(request: HttpRequest, ticket: str) -> Redeemed:
             "'django.contrib.sessions.middleware.SessionMiddleware' in MIDDLEWARE"
         )
     try:
-        payload = signing.loads(
-            ticket, salt=SALT, max_age=int(auth_setting("TICKET_MAX_AGE"))
-        )
+        payload = signing.loads(ticket, salt=SALT, max_age=int(auth_setting("TICKET_MAX_AGE")))
     except signing.SignatureExpired:
         raise TicketRefused("expired") from None
     except signing.BadSignature:

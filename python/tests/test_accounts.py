@@ -34,7 +34,9 @@ GOOD = "correct horse battery"
 
 
 def register(username: str, email: str = "", password1: str = GOOD, password2: str | None = None):
-    return in_db_thread(register_user, username, email, password1, GOOD if password2 is None else password2)
+    return in_db_thread(
+        register_user, username, email, password1, GOOD if password2 is None else password2
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -81,7 +83,9 @@ def test_email_required_and_min_length_settings() -> None:
 @override_settings(AUTH_PASSWORD_VALIDATORS=VALIDATORS)
 def test_djangos_password_validators() -> None:
     assert "This password is too common." in register("ada", "", "password123", "password123")[1]
-    assert "This password is entirely numeric." in register("ada", "", "8675309123", "8675309123")[1]
+    assert (
+        "This password is entirely numeric." in register("ada", "", "8675309123", "8675309123")[1]
+    )
     similar = register("margaret.hamilton", "", "margaret.hamilton", "margaret.hamilton")[1]
     assert any("too similar" in e for e in similar), similar
     assert register("ada", "", GOOD, GOOD)[1] == []
@@ -118,7 +122,9 @@ def test_a_concurrent_signup_of_the_same_name_is_a_form_error() -> None:
 
 
 def _link_parts(body: str) -> tuple[str, str, str]:
-    match = re.search(r"(https://app\.example\.com)/password-reset/confirm/([^/\s]+)/([^/\s]+)", body)
+    match = re.search(
+        r"(https://app\.example\.com)/password-reset/confirm/([^/\s]+)/([^/\s]+)", body
+    )
     assert match, body
     return match.group(1), match.group(2), match.group(3)
 
@@ -148,12 +154,16 @@ def test_reset_link_works_once(make_user) -> None:
     user = make_user(email="once@example.com")
     in_db_thread(send_password_reset, "once@example.com")
     _, uid, key = _link_parts(mail.outbox[0].body)
-    assert in_db_thread(reset_password, uid, key, "new pass one", "new pass two") == [M["password_mismatch"]]
+    assert in_db_thread(reset_password, uid, key, "new pass one", "new pass two") == [
+        M["password_mismatch"]
+    ]
     assert in_db_thread(reset_password, uid, key, "tiny", "tiny") == ["Use at least 8 characters."]
     assert in_db_thread(reset_password, uid, key, GOOD, GOOD) == []
     assert in_db_thread(authenticate, username=user.username, password=GOOD) == user
     assert in_db_thread(check_reset_link, uid, key) is None
-    assert in_db_thread(reset_password, uid, key, "another one!", "another one!") == [M["reset_link_invalid"]]
+    assert in_db_thread(reset_password, uid, key, "another one!", "another one!") == [
+        M["reset_link_invalid"]
+    ]
     assert in_db_thread(authenticate, username=user.username, password=GOOD) == user
 
 

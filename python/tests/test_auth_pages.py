@@ -70,7 +70,10 @@ def test_add_auth_pages_registers_the_enabled_pages() -> None:
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
-        ({"SIGNUP_ENABLED": False}, ["/signin", "/password-reset", "/password-reset/confirm/[uid]/[key]"]),
+        (
+            {"SIGNUP_ENABLED": False},
+            ["/signin", "/password-reset", "/password-reset/confirm/[uid]/[key]"],
+        ),
         ({"PASSWORD_RESET_ENABLED": False}, ["/signin", "/register"]),
         ({"ENABLED": False}, []),
     ],
@@ -94,10 +97,19 @@ def test_the_apps_own_pages_win() -> None:
 @pytest.mark.parametrize(
     ("page", "ids"),
     [
-        (login_page, ["login-form", "login-username", "login-password", "login-submit", "login-error"]),
-        (register_page, ["register-form", "register-username", "register-email", "register-password1"]),
+        (
+            login_page,
+            ["login-form", "login-username", "login-password", "login-submit", "login-error"],
+        ),
+        (
+            register_page,
+            ["register-form", "register-username", "register-email", "register-password1"],
+        ),
         (password_reset_page, ["reset-form", "reset-email", "reset-submit", "reset-sent"]),
-        (password_reset_confirm_page, ["reset-confirm-form", "reset-confirm-password1", "reset-confirm-done"]),
+        (
+            password_reset_confirm_page,
+            ["reset-confirm-form", "reset-confirm-password1", "reset-confirm-done"],
+        ),
     ],
 )
 def test_pages_render_with_stable_ids(page: Any, ids: list[str]) -> None:
@@ -197,7 +209,12 @@ async def test_sign_out(reflex: Reflex, make_user, login) -> None:
 
 async def test_sign_up_signs_in(reflex: Reflex) -> None:
     tab = await reflex.tab()
-    form = {"username": "newcomer", "email": "", "password1": "long enough", "password2": "long enough"}
+    form = {
+        "username": "newcomer",
+        "email": "",
+        "password1": "long enough",
+        "password2": "long enough",
+    }
     with override_settings(REFLEX_DJANGO_AUTH={"SIGNUP_REDIRECT_URL": "/notes"}):
         await tab.send(DjangoAuthState.submit_register_form, url="/register", form_data=form)
         await reflex.settle()
@@ -211,7 +228,11 @@ async def test_sign_up_signs_in(reflex: Reflex) -> None:
 async def test_sign_up_errors(reflex: Reflex, make_user) -> None:
     taken = make_user()
     tab = await reflex.tab()
-    form = {"username": taken.username.upper(), "password1": "long enough", "password2": "long enough"}
+    form = {
+        "username": taken.username.upper(),
+        "password1": "long enough",
+        "password2": "long enough",
+    }
     await tab.send(DjangoAuthState.submit_register_form, url="/register", form_data=form)
     await reflex.settle()
     assert (await auth(reflex, tab)).register_error == M["username_taken"]
@@ -231,7 +252,11 @@ async def test_password_reset_through_the_pages(reflex: Reflex, make_user) -> No
     # The Host header is the attacker's choice; the link must not use it.
     tab = await reflex.tab(host="evil.example", origin="http://evil.example")
     for email in ("nobody@example.com", "pages@example.com"):
-        await tab.send(DjangoAuthState.submit_password_reset_form, url="/password-reset", form_data={"email": email})
+        await tab.send(
+            DjangoAuthState.submit_password_reset_form,
+            url="/password-reset",
+            form_data={"email": email},
+        )
         await reflex.settle()
         state = await auth(reflex, tab)
         assert (state.reset_sent, state.reset_error) == (True, "")  # the same answer
@@ -261,7 +286,10 @@ async def test_password_reset_through_the_pages(reflex: Reflex, make_user) -> No
 
 async def test_password_reset_confirm_with_a_bad_link(reflex: Reflex) -> None:
     tab = await reflex.tab()
-    await tab.send(DjangoAuthState.on_load_password_reset_confirm, url=routes.password_reset_confirm_path("MQ", "x-y"))
+    await tab.send(
+        DjangoAuthState.on_load_password_reset_confirm,
+        url=routes.password_reset_confirm_path("MQ", "x-y"),
+    )
     await reflex.settle()
     state = await auth(reflex, tab)
     assert not state.reset_link_valid and state.reset_confirm_error == M["reset_link_invalid"]
@@ -270,7 +298,9 @@ async def test_password_reset_confirm_with_a_bad_link(reflex: Reflex) -> None:
 # --- the page guard -----------------------------------------------------------------
 
 
-async def test_require_login_sends_anonymous_users_to_the_login_page(reflex: Reflex, make_user, login) -> None:
+async def test_require_login_sends_anonymous_users_to_the_login_page(
+    reflex: Reflex, make_user, login
+) -> None:
     anonymous = await reflex.tab()
     await anonymous.send(DjangoAuthState.require_login, url="/dashboard?tab=2")
     signed_in = await signed_in_tab(reflex, login(make_user()))

@@ -71,10 +71,16 @@ def test_legacy_login_url_only_when_login_url_is_absent() -> None:
     [
         ({"LOGIN_URLS": "/x"}, r"unknown key 'LOGIN_URLS'; valid keys are EMAIL_REQUIRED, ENABLED"),
         ({"A": 1, "B": 2}, r"unknown keys 'A', 'B'"),
-        ({"MESSAGES": {"login_titel": "x"}}, r"\['MESSAGES'\]: unknown key 'login_titel'; valid keys are"),
+        (
+            {"MESSAGES": {"login_titel": "x"}},
+            r"\['MESSAGES'\]: unknown key 'login_titel'; valid keys are",
+        ),
         ({"LOGIN_URL": "login"}, r"'LOGIN_URL'\] must be a path on this site"),
         ({"LOGIN_REDIRECT_URL": "//evil.example"}, r"'LOGIN_REDIRECT_URL'\] must be a path"),
-        ({"REDIRECT_AUTHENTICATED_USER": "/\\evil.example"}, r"REDIRECT_AUTHENTICATED_USER.*or None"),
+        (
+            {"REDIRECT_AUTHENTICATED_USER": "/\\evil.example"},
+            r"REDIRECT_AUTHENTICATED_USER.*or None",
+        ),
         ({"PASSWORD_RESET_CONFIRM_URL": "/reset/[uid]/[token]"}, r"\[uid\] and \[key\]"),
         ({"PASSWORD_MIN_LENGTH": "8"}, r"'PASSWORD_MIN_LENGTH'\] must be a positive whole number"),
         ({"TICKET_MAX_AGE": 0}, r"'TICKET_MAX_AGE'\] must be a positive whole number"),
@@ -100,8 +106,13 @@ def test_redirect_authenticated_user_may_be_none() -> None:
 def test_routes() -> None:
     assert routes.SIGNUP_URL == "/register"
     assert routes.PASSWORD_RESET_CONFIRM_URL == "/password-reset/confirm/[uid]/[key]"
-    assert routes.password_reset_confirm_path("MQ", "abc-123") == "/password-reset/confirm/MQ/abc-123"
-    assert routes.match_password_reset_confirm("/password-reset/confirm/MQ/abc-123/") == ("MQ", "abc-123")
+    assert (
+        routes.password_reset_confirm_path("MQ", "abc-123") == "/password-reset/confirm/MQ/abc-123"
+    )
+    assert routes.match_password_reset_confirm("/password-reset/confirm/MQ/abc-123/") == (
+        "MQ",
+        "abc-123",
+    )
     assert routes.match_password_reset_confirm("/password-reset/confirm/MQ") is None
     assert routes.match_password_reset_confirm("/password-reset/other/MQ/x") is None
     with pytest.raises(AttributeError):

@@ -148,7 +148,9 @@ def test_session_auth_needs_a_user_state_and_a_free_name() -> None:
 
 def test_crud_generation() -> None:
     generated = NotesState.get_parent_state()
-    assert generated.__name__ == "NoteCRUDState" and sys.modules[__name__].NoteCRUDState is generated
+    assert (
+        generated.__name__ == "NoteCRUDState" and sys.modules[__name__].NoteCRUDState is generated
+    )
     assert generated.get_parent_state() is AppState
     assert set(generated.base_vars) == {
         "notes",
@@ -192,7 +194,9 @@ def test_crud_generation() -> None:
 )
 def test_crud_config_errors(kwargs: dict, error: str) -> None:
     with pytest.raises(ValueError, match=error):
-        ModelCRUDConfig(**{"model": Note, "form_fields": ("title",), "owner_field": "user", **kwargs})
+        ModelCRUDConfig(
+            **{"model": Note, "form_fields": ("title",), "owner_field": "user", **kwargs}
+        )
 
 
 def test_crud_refuses_relation_form_fields() -> None:
@@ -221,7 +225,9 @@ async def add(tab: Tab, title: str, content: str = "", stars: str = "") -> None:
 
 
 def db_titles(user: Any) -> list[str]:
-    return in_db_thread(lambda: sorted(Note.objects.filter(user=user).values_list("title", flat=True)))
+    return in_db_thread(
+        lambda: sorted(Note.objects.filter(user=user).values_list("title", flat=True))
+    )
 
 
 async def test_create_list_edit_delete(reflex: Reflex, make_user, login) -> None:
@@ -386,7 +392,9 @@ async def test_session_auth_mixin_signs_in_and_out(reflex: Reflex, make_user, lo
     await reflex.settle()
     state = await reflex.state(tab, LoginState)
     assert (state.login_error, state.login_password) == ("No luck.", "")
-    await tab.send(LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"})
+    await tab.send(
+        LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"}
+    )
     await reflex.settle()
     response = browser_get(last_load(tab))
     assert response["Location"] == "/notes"
@@ -415,7 +423,9 @@ async def test_custom_session_auth_names(reflex: Reflex, make_user) -> None:
 async def test_without_the_handoff_view_the_form_says_so(reflex: Reflex, make_user) -> None:
     user = make_user()
     tab = await reflex.tab()
-    await tab.send(LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"})
+    await tab.send(
+        LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"}
+    )
     await reflex.settle()
     assert (await reflex.state(tab, LoginState)).login_error == M["session_unavailable"]
     assert navigations(tab) == []

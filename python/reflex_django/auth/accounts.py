@@ -82,9 +82,10 @@ def register_user(
     try:
         user.full_clean()
     except ValidationError as exc:
-        if username_field in getattr(exc, "error_dict", {}) and users._default_manager.filter(
-            **{username_field: username}
-        ).exists():
+        if (
+            username_field in getattr(exc, "error_dict", {})
+            and users._default_manager.filter(**{username_field: username}).exists()
+        ):
             return None, [message("username_taken")]
         return None, list(exc.messages)
     try:

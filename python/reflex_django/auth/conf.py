@@ -58,9 +58,13 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "password_too_short": "Use at least {min_length} characters.",
         # password reset ({username}, {link}, {site} in the email)
         "reset_title": "Reset your password",
-        "reset_intro": "Enter your email address and we will send you a link to choose a new password.",
+        "reset_intro": (
+            "Enter your email address and we will send you a link to choose a new password."
+        ),
         "reset_button": "Send the link",
-        "reset_sent": "If an account uses that address, we have sent it a link to choose a new password.",
+        "reset_sent": (
+            "If an account uses that address, we have sent it a link to choose a new password."
+        ),
         "reset_send_failed": "We could not send the email. Please try again later.",
         "reset_unavailable": "Password reset is not available on this site.",
         "reset_email_subject": "Reset your password on {site}",
@@ -126,9 +130,7 @@ def auth_settings() -> Mapping[str, Any]:
     and values of the wrong kind."""
     raw = setting("REFLEX_DJANGO_AUTH", None) or {}
     if not isinstance(raw, Mapping):
-        raise ImproperlyConfigured(
-            f"REFLEX_DJANGO_AUTH must be a dict, not {type(raw).__name__}"
-        )
+        raise ImproperlyConfigured(f"REFLEX_DJANGO_AUTH must be a dict, not {type(raw).__name__}")
     _refuse_unknown(raw, DEFAULTS, "REFLEX_DJANGO_AUTH")
     merged = {**DEFAULTS, **raw}
     if "LOGIN_URL" not in raw:
@@ -142,7 +144,11 @@ def auth_settings() -> Mapping[str, Any]:
         value = merged[key]
         if value is None and key == "REDIRECT_AUTHENTICATED_USER":
             continue
-        if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
+        if (
+            not isinstance(value, str)
+            or not value.startswith("/")
+            or value.startswith(("//", "/\\"))
+        ):
             raise ImproperlyConfigured(
                 f"REFLEX_DJANGO_AUTH[{key!r}] must be a path on this site such as "
                 f"'/login'{' (or None)' if key == 'REDIRECT_AUTHENTICATED_USER' else ''}, "
@@ -152,7 +158,8 @@ def auth_settings() -> Mapping[str, Any]:
     if "[uid]" not in confirm or "[key]" not in confirm:
         raise ImproperlyConfigured(
             "REFLEX_DJANGO_AUTH['PASSWORD_RESET_CONFIRM_URL'] must contain the route "
-            f"arguments [uid] and [key], e.g. '/password-reset/confirm/[uid]/[key]', not {confirm!r}"
+            "arguments [uid] and [key], e.g. '/password-reset/confirm/[uid]/[key]', "
+            f"not {confirm!r}"
         )
     for key in ("PASSWORD_MIN_LENGTH", "TICKET_MAX_AGE"):
         value = merged[key]

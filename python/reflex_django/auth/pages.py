@@ -65,17 +65,27 @@ def login_form() -> rx.Component:
     settings = auth_settings()
     links = []
     if settings["SIGNUP_ENABLED"]:
-        links.append(rx.link(message("signup_link"), href=settings["SIGNUP_URL"], id="login-signup-link"))
+        links.append(
+            rx.link(message("signup_link"), href=settings["SIGNUP_URL"], id="login-signup-link")
+        )
     if settings["PASSWORD_RESET_ENABLED"]:
         links.append(
             rx.link(
-                message("forgot_password_link"), href=settings["PASSWORD_RESET_URL"], id="login-reset-link"
+                message("forgot_password_link"),
+                href=settings["PASSWORD_RESET_URL"],
+                id="login-reset-link",
             )
         )
     return rx.form(
         rx.vstack(
             _error(DjangoAuthState.login_error, "login-error"),
-            _field(message("username_label"), "username", "login-username", auto_complete="username", required=True),
+            _field(
+                message("username_label"),
+                "username",
+                "login-username",
+                auto_complete="username",
+                required=True,
+            ),
             _field(
                 message("password_label"),
                 "password",
@@ -100,7 +110,13 @@ def register_form() -> rx.Component:
     return rx.form(
         rx.vstack(
             _error(DjangoAuthState.register_error, "register-error"),
-            _field(message("username_label"), "username", "register-username", auto_complete="username", required=True),
+            _field(
+                message("username_label"),
+                "username",
+                "register-username",
+                auto_complete="username",
+                required=True,
+            ),
             _field(
                 message("email_label"),
                 "email",
@@ -158,10 +174,14 @@ def password_reset_form() -> rx.Component:
 
 
 def password_reset_confirm_form() -> rx.Component:
-    login = rx.link(message("login_title"), href=auth_settings()["LOGIN_URL"], id="reset-confirm-login-link")
+    login = rx.link(
+        message("login_title"), href=auth_settings()["LOGIN_URL"], id="reset-confirm-login-link"
+    )
     return rx.cond(
         DjangoAuthState.reset_done,
-        rx.vstack(rx.callout(message("reset_done"), color_scheme="green", id="reset-confirm-done"), login),
+        rx.vstack(
+            rx.callout(message("reset_done"), color_scheme="green", id="reset-confirm-done"), login
+        ),
         rx.cond(
             DjangoAuthState.reset_link_valid,
             rx.form(
@@ -184,7 +204,10 @@ def password_reset_confirm_form() -> rx.Component:
                         required=True,
                     ),
                     rx.button(
-                        message("reset_confirm_button"), type="submit", id="reset-confirm-submit", width="100%"
+                        message("reset_confirm_button"),
+                        type="submit",
+                        id="reset-confirm-submit",
+                        width="100%",
                     ),
                     spacing="3",
                     width="100%",
@@ -230,11 +253,23 @@ def add_auth_pages(app: rx.App) -> list[str]:
     if not settings["ENABLED"]:
         return []
     pages: list[tuple[str, Callable[[], rx.Component], str, Any, list[Any] | None]] = [
-        (settings["LOGIN_URL"], login_page, message("login_title"), DjangoAuthState.on_load_login, None)
+        (
+            settings["LOGIN_URL"],
+            login_page,
+            message("login_title"),
+            DjangoAuthState.on_load_login,
+            None,
+        )
     ]
     if settings["SIGNUP_ENABLED"]:
         pages.append(
-            (settings["SIGNUP_URL"], register_page, message("signup_title"), DjangoAuthState.on_load_register, None)
+            (
+                settings["SIGNUP_URL"],
+                register_page,
+                message("signup_title"),
+                DjangoAuthState.on_load_register,
+                None,
+            )
         )
     if settings["PASSWORD_RESET_ENABLED"]:
         pages += [

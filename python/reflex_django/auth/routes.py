@@ -28,6 +28,16 @@ __all__ = [
     "password_reset_confirm_path",
 ]
 
+# Declared for type checkers and linters; the values come from `__getattr__`.
+LOGIN_URL: str
+SIGNUP_URL: str
+PASSWORD_RESET_URL: str
+PASSWORD_RESET_CONFIRM_URL: str
+LOGIN_REDIRECT_URL: str
+LOGOUT_REDIRECT_URL: str
+SIGNUP_REDIRECT_URL: str
+REDIRECT_AUTHENTICATED_USER: str | None
+
 _NAMES = frozenset(__all__) - {"password_reset_confirm_path"}
 
 

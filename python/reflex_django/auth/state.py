@@ -6,16 +6,17 @@ read nothing the browser could have left stale in a bound var.
 
 Handlers (wire them to your own components when you replace the pages):
 
-| handler | form keys | does |
-|---|---|---|
-| `on_load_login` | | refresh the user; signed-in users go to `?next=` or `REDIRECT_AUTHENTICATED_USER` |
-| `submit_login_form` | `username`, `password` | sign in, then `?next=` or `LOGIN_REDIRECT_URL` |
-| `logout` | | sign out, then `LOGOUT_REDIRECT_URL` |
-| `on_load_register` | | like `on_load_login` |
-| `submit_register_form` | `username`, `email`, `password1`, `password2` | create the user, sign in, then `SIGNUP_REDIRECT_URL` |
-| `on_load_password_reset`, `submit_password_reset_form` | `email` | send the reset link |
-| `on_load_password_reset_confirm`, `submit_password_reset_confirm_form` | `password1`, `password2` | check the link, set the password |
-| `require_login` | | for `login_required` pages: anonymous users go to `LOGIN_URL?next=…` |
+- `on_load_login`: refresh the user; signed-in users go to `?next=` or
+  `REDIRECT_AUTHENTICATED_USER`. `on_load_register` does the same.
+- `submit_login_form` (form keys `username`, `password`): sign in, then `?next=` or
+  `LOGIN_REDIRECT_URL`. `logout`: sign out, then `LOGOUT_REDIRECT_URL`.
+- `submit_register_form` (`username`, `email`, `password1`, `password2`): create the
+  user, sign in, then `SIGNUP_REDIRECT_URL`.
+- `on_load_password_reset`, `submit_password_reset_form` (`email`): send the link.
+- `on_load_password_reset_confirm`, `submit_password_reset_confirm_form`
+  (`password1`, `password2`): check the link from the page's path, set the password.
+- `require_login`: for `login_required` pages; anonymous users go to
+  `LOGIN_URL?next=<page>`.
 """
 
 from __future__ import annotations
@@ -102,7 +103,11 @@ class DjangoAuthState(session_auth_members(_SESSION), DjangoUserState):  # type:
         if user is None:
             return rx.redirect(auth_setting("LOGIN_URL"))
         return await hand_off(
-            self, "login", auth_setting("SIGNUP_REDIRECT_URL"), user=user, error_var="register_error"
+            self,
+            "login",
+            auth_setting("SIGNUP_REDIRECT_URL"),
+            user=user,
+            error_var="register_error",
         )
 
     @rx.event
