@@ -47,6 +47,18 @@ async def auth(reflex: Reflex, tab: Tab) -> Any:
     return await reflex.state(tab, DjangoAuthState)
 
 
+async def submit_login(reflex: Reflex, username: str, password: str, url: str = "/login") -> Tab:
+    """A new tab that submits the sign-in form on `url`."""
+    tab = await reflex.tab()
+    await tab.send(
+        DjangoAuthState.submit_login_form,
+        url=url,
+        form_data={"username": username, "password": password},
+    )
+    await reflex.settle()
+    return tab
+
+
 # --- pages -------------------------------------------------------------------------
 
 
@@ -133,13 +145,7 @@ def test_no_session_id_is_ever_written_from_javascript() -> None:
 
 async def test_sign_in_hands_the_session_to_the_browser(reflex: Reflex, make_user) -> None:
     user = make_user()
-    tab = await reflex.tab()
-    await tab.send(
-        DjangoAuthState.submit_login_form,
-        url="/login?next=/notes",
-        form_data={"username": user.username, "password": "pw"},
-    )
-    await reflex.settle()
+    tab = await submit_login(reflex, user.username, "pw", url="/login?next=/notes")
     state = await auth(reflex, tab)
     assert state.login_error == ""
     url = last_load(tab)
@@ -156,26 +162,12 @@ async def test_sign_in_hands_the_session_to_the_browser(reflex: Reflex, make_use
 
 
 async def test_next_outside_the_site_is_ignored(reflex: Reflex, make_user) -> None:
-    user = make_user()
-    tab = await reflex.tab()
-    await tab.send(
-        DjangoAuthState.submit_login_form,
-        url="/login?next=https://evil.example/",
-        form_data={"username": user.username, "password": "pw"},
-    )
-    await reflex.settle()
+    tab = await submit_login(reflex, make_user().username, "pw", "/login?next=https://x.example/")
     assert browser_get(last_load(tab))["Location"] == "/"  # LOGIN_REDIRECT_URL
 
 
 async def test_wrong_password(reflex: Reflex, make_user) -> None:
-    user = make_user()
-    tab = await reflex.tab()
-    await tab.send(
-        DjangoAuthState.submit_login_form,
-        url="/login",
-        form_data={"username": user.username, "password": "nope"},
-    )
-    await reflex.settle()
+    tab = await submit_login(reflex, make_user().username, "nope")
     assert (await auth(reflex, tab)).login_error == M["invalid_credentials"]
     assert navigations(tab) == []
 

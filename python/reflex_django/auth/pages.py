@@ -13,7 +13,7 @@ Elements carry stable ids for tests: `login-form`, `login-username`,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import reflex as rx
@@ -51,40 +51,74 @@ def auth_card(title: str, *children: rx.Component) -> rx.Component:
 def _field(label: str, name: str, id: str, type: str = "text", **props: Any) -> rx.Component:
     return rx.vstack(
         rx.el.label(rx.text(label, size="2", weight="medium"), html_for=id),
-        rx.input(name=name, id=id, type=type, width="100%", **props),
+        rx.input(name=name, id=id, type=type, width="100%", **{"required": True, **props}),
         spacing="1",
         width="100%",
     )
 
 
-def _error(var: Any, id: str) -> rx.Component:
-    return rx.cond(var != "", rx.callout(var, color_scheme="red", role="alert", id=id))
+def _new_password_fields(prefix: str, first_label: str) -> list[rx.Component]:
+    return [
+        _field(
+            message(label),
+            name,
+            f"{prefix}-{name}",
+            type="password",
+            auto_complete="new-password",
+        )
+        for label, name in ((first_label, "password1"), ("password_confirm_label", "password2"))
+    ]
+
+
+def _form(
+    prefix: str,
+    error: Any,
+    on_submit: Any,
+    button: str,
+    fields: list[rx.Component],
+    links: Sequence[rx.Component] = (),
+) -> rx.Component:
+    """A form of the canned pages: its error, the fields, the submit button, links.
+    Ids: `<prefix>-form`, `<prefix>-error`, `<prefix>-submit`."""
+    return rx.form(
+        rx.vstack(
+            rx.cond(
+                error != "",
+                rx.callout(error, color_scheme="red", role="alert", id=f"{prefix}-error"),
+            ),
+            *fields,
+            rx.button(message(button), type="submit", id=f"{prefix}-submit", width="100%"),
+            *links,
+            spacing="3",
+            width="100%",
+        ),
+        on_submit=on_submit,
+        id=f"{prefix}-form",
+        width="100%",
+    )
+
+
+def _link(text_key: str, href: str, id: str) -> rx.Component:
+    return rx.link(message(text_key), href=href, id=id)
 
 
 def login_form() -> rx.Component:
     settings = auth_settings()
-    links = []
+    links: list[rx.Component] = []
     if settings["SIGNUP_ENABLED"]:
-        links.append(
-            rx.link(message("signup_link"), href=settings["SIGNUP_URL"], id="login-signup-link")
-        )
+        links.append(_link("signup_link", settings["SIGNUP_URL"], "login-signup-link"))
     if settings["PASSWORD_RESET_ENABLED"]:
         links.append(
-            rx.link(
-                message("forgot_password_link"),
-                href=settings["PASSWORD_RESET_URL"],
-                id="login-reset-link",
-            )
+            _link("forgot_password_link", settings["PASSWORD_RESET_URL"], "login-reset-link")
         )
-    return rx.form(
-        rx.vstack(
-            _error(DjangoAuthState.login_error, "login-error"),
+    return _form(
+        "login",
+        DjangoAuthState.login_error,
+        DjangoAuthState.submit_login_form,
+        "login_button",
+        [
             _field(
-                message("username_label"),
-                "username",
-                "login-username",
-                auto_complete="username",
-                required=True,
+                message("username_label"), "username", "login-username", auto_complete="username"
             ),
             _field(
                 message("password_label"),
@@ -92,30 +126,25 @@ def login_form() -> rx.Component:
                 "login-password",
                 type="password",
                 auto_complete="current-password",
-                required=True,
             ),
-            rx.button(message("login_button"), type="submit", id="login-submit", width="100%"),
-            *links,
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=DjangoAuthState.submit_login_form,
-        id="login-form",
-        width="100%",
+        ],
+        links,
     )
 
 
 def register_form() -> rx.Component:
     settings = auth_settings()
-    return rx.form(
-        rx.vstack(
-            _error(DjangoAuthState.register_error, "register-error"),
+    return _form(
+        "register",
+        DjangoAuthState.register_error,
+        DjangoAuthState.submit_register_form,
+        "signup_button",
+        [
             _field(
                 message("username_label"),
                 "username",
                 "register-username",
                 auto_complete="username",
-                required=True,
             ),
             _field(
                 message("email_label"),
@@ -125,30 +154,9 @@ def register_form() -> rx.Component:
                 auto_complete="email",
                 required=bool(settings["EMAIL_REQUIRED"]),
             ),
-            _field(
-                message("password_label"),
-                "password1",
-                "register-password1",
-                type="password",
-                auto_complete="new-password",
-                required=True,
-            ),
-            _field(
-                message("password_confirm_label"),
-                "password2",
-                "register-password2",
-                type="password",
-                auto_complete="new-password",
-                required=True,
-            ),
-            rx.button(message("signup_button"), type="submit", id="register-submit", width="100%"),
-            rx.link(message("login_link"), href=settings["LOGIN_URL"], id="register-login-link"),
-            spacing="3",
-            width="100%",
-        ),
-        on_submit=DjangoAuthState.submit_register_form,
-        id="register-form",
-        width="100%",
+            *_new_password_fields("register", "password_label"),
+        ],
+        [_link("login_link", settings["LOGIN_URL"], "register-login-link")],
     )
 
 
@@ -156,18 +164,16 @@ def password_reset_form() -> rx.Component:
     return rx.cond(
         DjangoAuthState.reset_sent,
         rx.callout(message("reset_sent"), color_scheme="green", id="reset-sent"),
-        rx.form(
-            rx.vstack(
-                rx.text(message("reset_intro"), size="2"),
-                _error(DjangoAuthState.reset_error, "reset-error"),
-                _field(message("email_label"), "email", "reset-email", type="email", required=True),
-                rx.button(message("reset_button"), type="submit", id="reset-submit", width="100%"),
-                rx.link(message("login_link"), href=auth_settings()["LOGIN_URL"]),
-                spacing="3",
-                width="100%",
+        rx.vstack(
+            rx.text(message("reset_intro"), size="2"),
+            _form(
+                "reset",
+                DjangoAuthState.reset_error,
+                DjangoAuthState.submit_password_reset_form,
+                "reset_button",
+                [_field(message("email_label"), "email", "reset-email", type="email")],
+                [_link("login_link", auth_settings()["LOGIN_URL"], "reset-login-link")],
             ),
-            on_submit=DjangoAuthState.submit_password_reset_form,
-            id="reset-form",
             width="100%",
         ),
     )
@@ -177,6 +183,7 @@ def password_reset_confirm_form() -> rx.Component:
     login = rx.link(
         message("login_title"), href=auth_settings()["LOGIN_URL"], id="reset-confirm-login-link"
     )
+    error = DjangoAuthState.reset_confirm_error
     return rx.cond(
         DjangoAuthState.reset_done,
         rx.vstack(
@@ -184,39 +191,17 @@ def password_reset_confirm_form() -> rx.Component:
         ),
         rx.cond(
             DjangoAuthState.reset_link_valid,
-            rx.form(
-                rx.vstack(
-                    _error(DjangoAuthState.reset_confirm_error, "reset-confirm-error"),
-                    _field(
-                        message("new_password_label"),
-                        "password1",
-                        "reset-confirm-password1",
-                        type="password",
-                        auto_complete="new-password",
-                        required=True,
-                    ),
-                    _field(
-                        message("password_confirm_label"),
-                        "password2",
-                        "reset-confirm-password2",
-                        type="password",
-                        auto_complete="new-password",
-                        required=True,
-                    ),
-                    rx.button(
-                        message("reset_confirm_button"),
-                        type="submit",
-                        id="reset-confirm-submit",
-                        width="100%",
-                    ),
-                    spacing="3",
-                    width="100%",
-                ),
-                on_submit=DjangoAuthState.submit_password_reset_confirm_form,
-                id="reset-confirm-form",
-                width="100%",
+            _form(
+                "reset-confirm",
+                error,
+                DjangoAuthState.submit_password_reset_confirm_form,
+                "reset_confirm_button",
+                _new_password_fields("reset-confirm", "new_password_label"),
             ),
-            rx.vstack(_error(DjangoAuthState.reset_confirm_error, "reset-confirm-error"), login),
+            rx.vstack(
+                rx.callout(error, color_scheme="red", role="alert", id="reset-confirm-error"),
+                login,
+            ),
         ),
     )
 
