@@ -16,7 +16,7 @@ use crate::proxy::{self, FrontDoor, Limits, Upstream};
 use crate::stack::console::Console;
 use crate::stack::{Stack, django, live, reflex};
 use crate::supervisor::{
-    ChildSpec, Expect, LineHook, Options, Probe, Startup, Supervisor, Watch, human,
+    ChildSpec, Expect, LineHook, Options, Probe, Startup, State, Supervisor, Watch, human,
 };
 use crate::vite::{self, KeeperEvent, ViteRules};
 
@@ -101,20 +101,17 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
 
     let listener = proxy::bind(&config.proxy.host, stack.ports.proxy).await?;
     let rules = ViteRules::new(&stack.table, &config.proxy.host, stack.ports.proxy);
+    let (repatched, mut repatches) = tokio::sync::watch::channel(0u64);
     let keeper_console = console.clone();
-    let keeper = vite::spawn_keeper(
-        stack.project.root.join(vite::CONFIG_PATH),
-        rules,
-        move |event| {
-            if let KeeperEvent::Failed(e) = event {
-                keeper_console.say(&format!(
-                    "{} cannot keep Django's proxy rules in {}: {e}",
-                    "✗".red(),
-                    vite::CONFIG_PATH
-                ));
-            }
-        },
-    )?;
+    let vite_config = stack.project.root.join(vite::CONFIG_PATH);
+    let keeper = vite::spawn_keeper(vite_config.clone(), rules, move |event| match event {
+        KeeperEvent::Patched => repatched.send_modify(|n| *n += 1),
+        KeeperEvent::Failed(e) => keeper_console.say(&format!(
+            "{} cannot keep Django's proxy rules in {}: {e}",
+            "✗".red(),
+            vite::CONFIG_PATH
+        )),
+    })?;
 
     console.starting("django");
     console.starting("reflex");
@@ -140,6 +137,22 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let proxy_task = tokio::spawn(proxy::serve(listener, front_door, async {
         let _ = proxy_stopped.await;
     }));
+
+    // After each re-patch, make sure the running Vite really uses the rules.
+    let verify_console = console.clone();
+    let mut reflex_state = reflex.state();
+    let probe_path = format!("{}/", config.prefixes.admin.0);
+    let frontend_port = stack.ports.frontend;
+    let verifier = tokio::spawn(async move {
+        while repatches.changed().await.is_ok() {
+            if reflex_state.wait_for(|s| *s == State::Ready).await.is_err() {
+                break;
+            }
+            if let Err(e) = vite::ensure_live(&vite_config, frontend_port, &probe_path).await {
+                verify_console.say(&format!("{} {e}", "✗".red()));
+            }
+        }
+    });
 
     let mut news = supervisor.subscribe();
     let news_console = console.clone();
@@ -175,6 +188,7 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let _ = stop_proxy.send(());
     let _ = proxy_task.await;
     drop(keeper);
+    verifier.abort();
     news_task.abort();
     result.map(|()| ExitCode::SUCCESS)
 }

@@ -15,7 +15,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
-use super::headers::{add_forwarded, strip_hop_by_hop, upgrade_of};
+use super::headers::{add_forwarded, add_via, strip_hop_by_hop, upgrade_of};
 use super::pages::{Problem, page};
 use super::replay::{Replayable, replayable};
 use super::routes::{Target, is_reflex_backend};
@@ -88,6 +88,7 @@ impl Forwarder {
             return response.map(|_| Either::Right(Full::new(Bytes::new())));
         }
         strip_hop_by_hop(response.headers_mut(), None);
+        add_via(response.headers_mut());
         response.map(Either::Left)
     }
 

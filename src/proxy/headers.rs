@@ -75,6 +75,24 @@ pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: IpAddr) {
     };
 }
 
+/// What the front door adds to `Via` (RFC 9110 §7.6.3) on the responses it passes
+/// on; it also tells that a response really came through the front door.
+pub const VIA: &str = "1.1 reflex-django";
+
+/// Appends the front door to the response's `Via` chain.
+pub(crate) fn add_via(headers: &mut HeaderMap) {
+    headers.append(header::VIA, HeaderValue::from_static(VIA));
+}
+
+/// Whether a response passed through a reflex-django front door.
+pub fn came_through_front_door(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::VIA)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|hop| hop.trim() == VIA))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

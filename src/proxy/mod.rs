@@ -62,6 +62,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use headers::{VIA, came_through_front_door};
 pub use server::serve;
 pub use state::ChildState;
 

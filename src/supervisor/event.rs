@@ -129,8 +129,12 @@ impl fmt::Display for EventKind {
                 write!(f, "starting again (pid {pid}, attempt {attempt})")
             }
             EventKind::Ready { after } => write!(f, "ready after {}", human(*after)),
+            EventKind::Exited {
+                exit: Exit::Code(code),
+                uptime,
+            } => write!(f, "exited with code {code} after {}", human(*uptime)),
             EventKind::Exited { exit, uptime } => {
-                write!(f, "exited with {exit} after {}", human(*uptime))
+                write!(f, "was {exit} after {}", human(*uptime))
             }
             EventKind::Restarting { delay, attempt } => {
                 write!(f, "restarting in {} (attempt {attempt})", human(*delay))

@@ -1,0 +1,89 @@
+"""End-to-end harness: a demo project made by `reflex-django init`, served by the real
+`reflex-django run` (real Django, real Reflex, real bun/Vite), driven over HTTP and
+with headless Chromium.
+
+One project per test session, so the Reflex frontend packages are installed once;
+each test module starts its own `run` on free ports and stops it at the end, checking
+that nothing it started is left running.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from e2e_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Stack, binary, wait_for
+
+
+@pytest.fixture(scope="session")
+def admin_password() -> str:
+    return "e2e-" + secrets.token_hex(8)
+
+
+@pytest.fixture(scope="session")
+def run_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REFLEX_DJANGO_") or k == "REFLEX_DJANGO_BIN"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    python = os.environ.get("REFLEX_DJANGO_TEST_PYTHON")
+    if python:
+        env["VIRTUAL_ENV"] = str(Path(python).parent.parent)
+    return env
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory, admin_password, run_env) -> Path:
+    """The demo project, made once per session by `reflex-django init`."""
+    root = tmp_path_factory.mktemp("e2e") / "demo"
+    result = subprocess.run(
+        [binary(), "init", str(root), "--superuser", "admin"],
+        env={**run_env, "DJANGO_SUPERUSER_PASSWORD": admin_password},
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack(demo_root, run_env) -> Iterator[Stack]:
+    s = Stack(demo_root, run_env)
+    try:
+        s.start()
+        yield s
+    finally:
+        code = s.stop()
+        try:
+            wait_for(lambda: not s.leftovers(), 5, "every process of the run to end", 0.2)
+        finally:
+            s.kill_everything()
+        assert code == 0, f"run exited with {code}:\n{s.log()}"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.split("::", 1)[-1])
+    try:
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()

@@ -1,0 +1,159 @@
+"""Helpers of the end-to-end tests: the running stack, waiting, finding processes."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "artifacts"
+CHROMIUM = os.environ.get("REFLEX_DJANGO_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+
+def binary() -> str:
+    found = os.environ.get("REFLEX_DJANGO_BIN") or shutil.which("reflex-django")
+    if not found:
+        pytest.fail("reflex-django is not on PATH: run the suite with scripts/test")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def processes_with_marker(marker: str) -> list[int]:
+    """Pids whose environment carries `marker` (the tests' own check for orphans)."""
+    found = []
+    needle = marker.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = predicate()
+            if last:
+                return last
+        except Exception as exc:  # keep polling until the deadline
+            last = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+class Stack:
+    """`reflex-django run` in `root` on free ports, its output collected."""
+
+    def __init__(self, root: Path, env: dict[str, str]):
+        self.root = root
+        self.port = free_port()
+        self.frontend_port = free_port()
+        self.app_url = f"http://localhost:{self.frontend_port}"
+        self.front_door_url = f"http://localhost:{self.port}"
+        self.marker = f"RDJ_E2E_MARKER={secrets.token_hex(8)}"
+        self.env = {**env, self.marker.split("=")[0]: self.marker.split("=")[1]}
+        self.lines: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self.started_in: float | None = None
+
+    def start(self, timeout: float = 600) -> None:
+        started = time.monotonic()
+        self.proc = subprocess.Popen(
+            [binary(), "run", "--port", str(self.port), "--frontend-port", str(self.frontend_port)],
+            cwd=self.root,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        threading.Thread(target=self._read, daemon=True).start()
+        wait_for(
+            lambda: "ready in" in self.log() or self.proc.poll() is not None,
+            timeout,
+            "`reflex-django run` to be ready",
+        )
+        if self.proc.poll() is not None:
+            raise AssertionError(f"reflex-django run exited early:\n{self.log()}")
+        self.started_in = time.monotonic() - started
+
+    def _read(self) -> None:
+        assert self.proc and self.proc.stdout
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+    def count(self, pattern: str) -> int:
+        return len(re.findall(pattern, self.log()))
+
+    def child_pid(self, needle: str) -> int:
+        """The pid of the process under `run` whose command line contains `needle`."""
+        for pid in processes_with_marker(self.marker):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if needle in cmdline:
+                return pid
+        raise AssertionError(f"no process with {needle!r} under run:\n{self.log()}")
+
+    def stop(self, timeout: float = 30) -> int:
+        """Ctrl-C, as a person would; returns the exit code."""
+        assert self.proc
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            code = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill_everything()
+            raise
+        return code
+
+    def leftovers(self) -> list[int]:
+        return processes_with_marker(self.marker)
+
+    def kill_everything(self) -> None:
+        for pid in self.leftovers():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+
+
