@@ -10,6 +10,7 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
+from e2e_support import wait_for
 from playwright.sync_api import Page, expect
 
 PASSWORD = "a long passphrase 1"
@@ -145,7 +146,6 @@ def test_password_reset_with_the_console_email_backend(stack, page: Page) -> Non
 def reset_link_path(stack, username: str) -> str:
     """The path of the reset link in the email the console backend printed (the
     message is quoted-printable encoded; the log lines carry a child prefix)."""
-    from e2e_support import wait_for
 
     def find() -> str | None:
         lines = [line.split("│ ", 1)[-1] for line in stack.log().splitlines()]
