@@ -62,6 +62,14 @@ async def submit_login(reflex: Reflex, username: str, password: str, url: str = 
 # --- pages -------------------------------------------------------------------------
 
 
+def test_public_names() -> None:
+    import reflex_django.auth as package
+
+    assert package.DjangoAuthState is DjangoAuthState
+    assert package.add_auth_pages is add_auth_pages and package.routes is routes
+    assert set(package.__all__) <= set(dir(package))
+
+
 def test_add_auth_pages_registers_the_enabled_pages() -> None:
     app = fresh_app()
     assert add_auth_pages(app) == [

@@ -368,6 +368,22 @@ async def test_full_clean_errors_land_per_field(reflex: Reflex, make_user, login
     assert db_titles(ada) == ["dup"]
 
 
+async def test_generated_states_round_trip_through_the_state_store(
+    reflex: Reflex, make_user, login
+) -> None:
+    """Reflex's disk and Redis state managers store states with `_serialize()`."""
+    tab = await user_tab(reflex, login, make_user())
+    await add(tab, "kept")
+    await tab.send(LoginState.set_login_username, value="someone")
+    await reflex.settle()
+    for cls in (NotesState.get_parent_state(), LoginState.get_parent_state(), CustomAuth):
+        state = await reflex.state(tab, cls)
+        copy = type(state)._deserialize(state._serialize())
+        assert type(copy) is type(state)
+    notes = await reflex.state(tab, NotesState.get_parent_state())
+    assert [n["title"] for n in type(notes)._deserialize(notes._serialize()).notes] == ["kept"]
+
+
 async def test_unscoped_models_and_row_serializers(reflex: Reflex, make_user, login) -> None:
     ada_tab = await user_tab(reflex, login, make_user())
     bob_tab = await user_tab(reflex, login, make_user())
