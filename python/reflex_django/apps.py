@@ -8,3 +8,10 @@ class ReflexDjangoConfig(AppConfig):
     label = "reflex_django"
     verbose_name = "Reflex + Django"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.core import checks
+
+        from reflex_django.checks import check_auth_settings
+
+        checks.register(check_auth_settings)

@@ -12,8 +12,7 @@ from typing import Any, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 
-from reflex_django.conf import setting
-from reflex_django.context import current_user
+from reflex_django.context import current_request, current_user
 
 __all__ = [
     "LoginRequired",
@@ -31,9 +30,11 @@ class LoginRequired(PermissionDenied):
 
 
 def login_url() -> str:
-    """`REFLEX_DJANGO_AUTH["LOGIN_URL"]`, else `REFLEX_DJANGO_LOGIN_URL`, else `/login`."""
-    auth = setting("REFLEX_DJANGO_AUTH", None) or {}
-    return str(auth.get("LOGIN_URL") or setting("REFLEX_DJANGO_LOGIN_URL", None) or "/login")
+    """`REFLEX_DJANGO_AUTH["LOGIN_URL"]`, else `REFLEX_DJANGO_LOGIN_URL`, else `/login`
+    (the same value the canned login page is registered at)."""
+    from reflex_django.auth.conf import auth_setting
+
+    return str(auth_setting("LOGIN_URL"))
 
 
 def require_login_user() -> Any:
@@ -67,8 +68,9 @@ def django_login_required(redirect_to: Any = None) -> Any:
         @django_login_required()
         async def delete_note(self, note_id: int): ...
 
-    `redirect_to` defaults to `login_url()`. Works on sync and async handlers and
-    on generators; also usable bare (`@django_login_required`).
+    `redirect_to` defaults to `login_url()` with `?next=<the event's page>`. Works on
+    sync and async handlers and on generators; also usable bare
+    (`@django_login_required`).
     """
     if callable(redirect_to):
         return django_login_required()(redirect_to)
@@ -77,7 +79,9 @@ def django_login_required(redirect_to: Any = None) -> Any:
         def denied() -> Any:
             import reflex as rx
 
-            return rx.redirect(redirect_to or login_url())
+            if redirect_to:
+                return rx.redirect(redirect_to)
+            return rx.redirect(_with_next(login_url()))
 
         def allowed() -> bool:
             return bool(current_user().is_authenticated)
@@ -118,3 +122,14 @@ def django_login_required(redirect_to: Any = None) -> Any:
         return plain  # type: ignore[return-value]
 
     return decorate
+
+
+def _with_next(url: str) -> str:
+    """`url?next=<the event's page>`, so signing in leads back to it."""
+    request = current_request()
+    here = request.get_full_path() if request is not None and request.path else ""
+    if not here or here.split("?")[0] == url:
+        return url
+    from urllib.parse import urlencode
+
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': here})}"

@@ -22,6 +22,18 @@ from reflex_base.event.processor.base_state_processor import BaseStateEventProce
 from reflex_base.utils.format import format_event_handler
 
 
+class RecordingNamespace(EventNamespace):
+    """Reflex's event namespace, with the updates for the frontend recorded instead of
+    sent over a socket."""
+
+    def __init__(self, app: rx.App) -> None:
+        super().__init__("/_event", app)
+        self.updates: list[tuple[str, Any]] = []
+
+    async def emit_update(self, update: Any, token: str) -> None:
+        self.updates.append((token, update))
+
+
 class Tab:
     """One browser tab: a Socket.IO connection with its own token and handshake."""
 
@@ -52,11 +64,22 @@ class Tab:
         }
         await self.reflex.namespace.on_event(self.sid, data)
 
+    def frontend_events(self) -> list[Any]:
+        """The events the backend sent this tab for the browser to run (redirects,
+        scripts), oldest first."""
+        return [
+            event
+            for token, update in self.reflex.namespace.updates
+            if token == self.token
+            for event in update.events
+        ]
+
 
 class Reflex:
-    def __init__(self, app: rx.App, processor: BaseStateEventProcessor) -> None:
-        self.app, self.processor = app, processor
-        self.namespace = EventNamespace("/_event", app)
+    def __init__(
+        self, app: rx.App, processor: BaseStateEventProcessor, namespace: RecordingNamespace
+    ) -> None:
+        self.app, self.processor, self.namespace = app, processor, namespace
 
     async def tab(
         self, cookies: Mapping[str, str] | None = None, ip: str = "127.0.0.1", **headers: str
@@ -91,10 +114,11 @@ async def running(app: rx.App) -> AsyncIterator[Reflex]:
     in-memory state manager (Reflex's dev default writes `.states/` to the cwd)."""
     app._state_manager = manager = StateManagerMemory()
     processor = BaseStateEventProcessor(middleware=app)
-    async with processor.configure(state_manager=manager):
+    namespace = RecordingNamespace(app)
+    async with processor.configure(state_manager=manager, event_namespace=namespace):
         app._event_processor = processor
         try:
-            yield Reflex(app, processor)
+            yield Reflex(app, processor, namespace)
         finally:
             app._event_processor = None
 

@@ -40,6 +40,24 @@ def test_import_is_cheap() -> None:
     assert done.stdout.strip()
 
 
+def test_the_django_process_never_imports_reflex() -> None:
+    """The hand-off view, its URLs and the system checks run in the Django process."""
+    done = _python(
+        """
+        import sys
+        from reflex_django.conf import configure_django
+        configure_django()
+        import reflex_django.urls, reflex_django.views, reflex_django.checks
+        from reflex_django.auth import accounts, conf, routes
+        from django.core.management import call_command
+        call_command("check")
+        assert "reflex" not in sys.modules, "reflex imported"
+        """,
+        DJANGO_SETTINGS_MODULE="rdj_testproject.settings",
+    )
+    assert done.returncode == 0, done.stderr
+
+
 def test_lazy_reexports() -> None:
     import reflex_django
     from reflex_django import auth_state, context, i18n_state, middleware, plugin, reflex_context

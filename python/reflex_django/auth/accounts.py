@@ -1,0 +1,190 @@
+"""Registration and password reset, in plain (sync) Django: the rules behind the canned
+pages, usable from your own views and handlers too (`sync_to_async` from async code).
+
+Every function returns user-facing messages from `REFLEX_DJANGO_AUTH["MESSAGES"]`
+rather than raising, so the pages can show them next to the form.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.base_user import BaseUserManager
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+
+from reflex_django.auth.conf import auth_settings, message, site_origin
+from reflex_django.auth.routes import password_reset_confirm_path
+
+__all__ = [
+    "check_reset_link",
+    "register_user",
+    "reset_password",
+    "send_password_reset",
+]
+
+logger = logging.getLogger(__name__)
+
+
+def register_user(
+    username: str, email: str, password1: str, password2: str
+) -> tuple[Any, list[str]]:
+    """Create an active user of `get_user_model()`; `(user, [])` or `(None, errors)`.
+
+    `username` goes into the model's `USERNAME_FIELD`. Checks: required values
+    (`EMAIL_REQUIRED`), email syntax, matching passwords, `PASSWORD_MIN_LENGTH`, the
+    project's `AUTH_PASSWORD_VALIDATORS`, a case-insensitive duplicate check, the
+    model's own validation (`full_clean()`), and a concurrent sign-up of the same name
+    (the database's unique constraint) — each as a message, not an exception.
+    """
+    settings = auth_settings()
+    users = get_user_model()
+    username_field = users.USERNAME_FIELD
+    email_field = users.get_email_field_name()
+    username = str(username or "").strip()
+    email = str(email or "").strip()
+    if username_field == email_field:
+        email = username
+    errors: list[str] = []
+    if not username:
+        errors.append(message("username_required"))
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(message("email_invalid"))
+    elif settings["EMAIL_REQUIRED"]:
+        errors.append(message("email_required"))
+    errors += _password_problems(password1, password2, None)
+    if errors:
+        return None, errors
+
+    username = users.normalize_username(username)
+    values = {username_field: username}
+    if email and email_field != username_field and _has_field(users, email_field):
+        values[email_field] = BaseUserManager.normalize_email(email)
+    if users._default_manager.filter(**{f"{username_field}__iexact": username}).exists():
+        return None, [message("username_taken")]
+    user = users(**values)
+    try:
+        password_validation.validate_password(password1, user)
+    except ValidationError as exc:
+        return None, list(exc.messages)
+    user.set_password(password1)
+    try:
+        user.full_clean()
+    except ValidationError as exc:
+        if (
+            username_field in getattr(exc, "error_dict", {})
+            and users._default_manager.filter(**{username_field: username}).exists()
+        ):
+            return None, [message("username_taken")]
+        return None, list(exc.messages)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        # Someone registered the same name between the check and the insert.
+        return None, [message("username_taken")]
+    return user, []
+
+
+def send_password_reset(email: str) -> list[str]:
+    """Email a reset link to each active user with a usable password and this address
+    (Django's `PasswordResetForm.get_users`). `[]` whether or not any matched;
+    errors only when the site cannot send (no `SITE_ORIGIN`, the mail server fails)."""
+    origin = site_origin()
+    if origin is None:
+        logger.error(
+            "reflex-django: password reset needs REFLEX_DJANGO_AUTH['SITE_ORIGIN'] "
+            "(e.g. 'https://example.com') to build its links"
+        )
+        return [message("reset_unavailable")]
+    email = str(email or "").strip()
+    if not email:
+        return [message("email_required")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        return [message("email_invalid")]
+    users = get_user_model()
+    email_field = users.get_email_field_name()
+    site = origin.split("://", 1)[1]
+    for user in PasswordResetForm().get_users(email):
+        uid = urlsafe_base64_encode(force_bytes(user.pk))
+        key = default_token_generator.make_token(user)
+        link = origin + password_reset_confirm_path(uid, key)
+        fields = {"username": user.get_username(), "link": link, "site": site}
+        try:
+            send_mail(
+                message("reset_email_subject", **fields),
+                message("reset_email_body", **fields),
+                None,
+                [getattr(user, email_field)],
+                fail_silently=False,
+            )
+        except Exception:
+            logger.exception("reflex-django: could not send the password reset email")
+            return [message("reset_send_failed")]
+    return []
+
+
+def check_reset_link(uid: str, key: str) -> Any:
+    """The active user a reset link (`uid`, `key`) belongs to, or None when the link
+    is malformed, expired or already used (the token covers the password hash and
+    the last login, so it stops working once the password changes)."""
+    users = get_user_model()
+    try:
+        pk = users._meta.pk.to_python(force_str(urlsafe_base64_decode(str(uid))))
+        user = users._default_manager.get(pk=pk)
+    except (TypeError, ValueError, OverflowError, ValidationError, users.DoesNotExist):
+        return None
+    if not getattr(user, "is_active", True):
+        return None
+    return user if default_token_generator.check_token(user, str(key)) else None
+
+
+def reset_password(uid: str, key: str, password1: str, password2: str) -> list[str]:
+    """Set a new password through a reset link; `[]` on success."""
+    user = check_reset_link(uid, key)
+    if user is None:
+        return [message("reset_link_invalid")]
+    errors = _password_problems(password1, password2, user)
+    if errors:
+        return errors
+    user.set_password(password1)
+    user.save()
+    return []
+
+
+def _password_problems(password1: str, password2: str, user: Any) -> list[str]:
+    if not password1:
+        return [message("password_required")]
+    if password1 != password2:
+        return [message("password_mismatch")]
+    minimum = auth_settings()["PASSWORD_MIN_LENGTH"]
+    if len(password1) < minimum:
+        return [message("password_too_short", min_length=minimum)]
+    if user is None:
+        return []  # registration validates with the new user, see register_user
+    try:
+        password_validation.validate_password(password1, user)
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
+def _has_field(model: Any, name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except Exception:
+        return False
+    return True

@@ -1,0 +1,362 @@
+"""`crud_mixin`: a Reflex state that lists, creates, edits and deletes rows of a model.
+
+Every handler except `cancel_edit` runs only for a signed-in user (anonymous users are
+redirected to the login URL) and, with `owner_field`, only ever touches the user's own
+rows: queries are filtered by the event's Django user on the server, so an id sent by
+the browser (in an event payload, or a var set with `setvar`) can at worst name a row
+that is not found. The owner of a new row is that user, never a value from the client.
+Values are checked with the model's `full_clean()`; its errors land in `error_var`,
+one message per field (`"__all__"` for the rest).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import inspect
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import reflex as rx
+from asgiref.sync import sync_to_async
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.db import models
+
+from reflex_django.authz import django_login_required
+from reflex_django.context import current_user
+from reflex_django.mixins._build import caller_module, check_names, make_mixin, make_state
+
+__all__ = ["ModelCRUDConfig", "crud_mixin", "default_row"]
+
+NOT_EDITING = -1
+
+
+@dataclass(frozen=True)
+class ModelCRUDConfig:
+    """What `crud_mixin` generates for `model`."""
+
+    model: type[models.Model]
+    list_var: str = "items"
+    # Concrete, editable, non-relation fields edited through `form_<f>` / `edit_<f>`.
+    form_fields: tuple[str, ...] = ()
+    error_var: str = "item_errors"
+    # The relation to the user model that scopes every query; None: not scoped.
+    owner_field: str | None = None
+    ordering: tuple[str, ...] = ()
+    # Must not be blank when creating (checked before `full_clean()`).
+    required_for_create: tuple[str, ...] = ()
+    # `(instance) -> dict` for the rows of `list_var`; default: `default_row`.
+    row_serializer: Callable[[Any], dict[str, Any]] | None = None
+    exclude_from_row: tuple[str, ...] = ()
+    # A name starting with "_" makes it a plain method, not an event handler.
+    refresh_method: str = "refresh_items"
+    on_load_event: str = "on_load_items"
+    add_event: str = "add_item"
+    delete_event: str = "delete_item"
+    _fields: dict[str, models.Field] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for name in ("form_fields", "ordering", "required_for_create", "exclude_from_row"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = (value,)
+            object.__setattr__(self, name, tuple(value))
+        model = self.model
+        if not (isinstance(model, type) and issubclass(model, models.Model)):
+            raise TypeError(f"ModelCRUDConfig.model must be a Django model class, not {model!r}")
+        label = model._meta.label
+        if not self.form_fields:
+            raise ValueError(f"ModelCRUDConfig({label}): form_fields is empty")
+        for name in self.form_fields:
+            self._fields[name] = _form_field(model, name, self.owner_field)
+        if self.owner_field is not None:
+            _check_owner(model, self.owner_field)
+        for name in self.required_for_create:
+            if name not in self.form_fields:
+                raise ValueError(
+                    f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields"
+                )
+        for name in self.ordering:
+            _model_field(model, name.removeprefix("-").split("__")[0], "ordering")
+        names = {
+            "list_var": self.list_var,
+            "error_var": self.error_var,
+            "refresh_method": self.refresh_method,
+            "on_load_event": self.on_load_event,
+            "add_event": self.add_event,
+            "delete_event": self.delete_event,
+            "editing_id": "editing_id",
+            "start_edit": "start_edit",
+            "save_edit": "save_edit",
+            "cancel_edit": "cancel_edit",
+        }
+        for name in self.form_fields:
+            for prefix in ("form_", "edit_", "set_form_", "set_edit_"):
+                names[prefix + name] = prefix + name
+        check_names(f"ModelCRUDConfig({label})", names)
+
+
+def crud_mixin(
+    cfg: ModelCRUDConfig,
+    base: type[rx.State] = rx.State,
+    state_module: str | None = None,
+) -> type[rx.State]:
+    """A state class `{Model}CRUDState`, subclass of `base`, with:
+
+    - `cfg.list_var`: the rows (`list[dict]`, each with `id`), `cfg.error_var`:
+      `dict[str, str]` of field errors, `editing_id` (-1 when not editing);
+    - `form_<f>` / `edit_<f>` (str) for each of `cfg.form_fields`, with setters
+      `set_form_<f>` / `set_edit_<f>`;
+    - `cfg.refresh_method` (reload), `cfg.on_load_event` (for `on_load`),
+      `cfg.add_event` (create from the `form_` vars), `cfg.delete_event(item_id)`,
+      `start_edit(item_id)`, `save_edit()`, `cancel_edit()`.
+
+    The class is set as an attribute of `state_module` (default: the caller's module)
+    so Reflex can pickle its instances.
+    """
+    module = state_module or caller_module(inspect.currentframe().f_back)  # type: ignore[union-attr]
+    name = f"{cfg.model.__name__}CRUDState"
+    return make_state(
+        name,
+        (_crud_members(cfg, name), base),
+        module,
+        f"List, create, edit and delete {cfg.model._meta.label} rows (generated).",
+    )
+
+
+def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
+    model, form_fields, errors_var = cfg.model, cfg.form_fields, cfg.error_var
+    serialize = cfg.row_serializer or default_row
+    gate = django_login_required()
+
+    def scoped() -> models.QuerySet[Any]:
+        """The rows the event's user may see (none for anonymous users)."""
+        user = current_user()
+        manager = model._default_manager
+        if not user.is_authenticated:
+            return manager.none()
+        qs = manager.all()
+        if cfg.owner_field is not None:
+            qs = qs.filter(**{cfg.owner_field: user})
+        return qs.order_by(*cfg.ordering) if cfg.ordering else qs
+
+    async def reload(self: Any) -> None:
+        rows = []
+        async for obj in scoped():
+            row = serialize(obj)
+            for key in cfg.exclude_from_row:
+                row.pop(key, None)
+            rows.append(row)
+        setattr(self, cfg.list_var, rows)
+
+    async def on_load(self: Any) -> None:
+        setattr(self, errors_var, {})
+        await reload(self)
+
+    async def add(self: Any) -> None:
+        values = {f: str(getattr(self, "form_" + f) or "") for f in form_fields}
+        problems = {
+            f: _message("crud_required") for f in cfg.required_for_create if not values[f].strip()
+        }
+        if not problems:
+            owner = {cfg.owner_field: current_user()} if cfg.owner_field else {}
+            problems = await sync_to_async(_save)(model(**owner), cfg, values)
+        setattr(self, errors_var, problems)
+        if not problems:
+            for f in form_fields:
+                setattr(self, "form_" + f, "")
+            await reload(self)
+
+    async def delete(self: Any, item_id: Any) -> None:
+        pk = _pk(model, item_id)
+        deleted = 0
+        if pk is not None:
+            deleted, _ = await scoped().filter(pk=pk).adelete()
+        if not deleted:
+            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            return
+        setattr(self, errors_var, {})
+        if pk == _pk(model, self.editing_id):
+            clear_edit(self)
+        await reload(self)
+
+    async def start_edit(self: Any, item_id: Any) -> None:
+        pk = _pk(model, item_id)
+        obj = await scoped().filter(pk=pk).afirst() if pk is not None else None
+        if obj is None:
+            clear_edit(self)
+            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            return
+        self.editing_id = _json_pk(obj.pk)
+        for f in form_fields:
+            setattr(self, "edit_" + f, _as_text(cfg._fields[f].value_from_object(obj)))
+        setattr(self, errors_var, {})
+
+    async def save_edit(self: Any) -> None:
+        # `editing_id` is a var the browser can set: look the row up in the user's
+        # rows again.
+        pk = _pk(model, self.editing_id)
+        obj = await scoped().filter(pk=pk).afirst() if pk is not None else None
+        if obj is None:
+            clear_edit(self)
+            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            return
+        values = {f: str(getattr(self, "edit_" + f) or "") for f in form_fields}
+        problems = await sync_to_async(_save)(obj, cfg, values)
+        setattr(self, errors_var, problems)
+        if not problems:
+            clear_edit(self)
+            await reload(self)
+
+    def cancel_edit(self: Any) -> None:
+        clear_edit(self)
+        setattr(self, errors_var, {})
+
+    def clear_edit(self: Any) -> None:
+        self.editing_id = NOT_EDITING
+        for f in form_fields:
+            setattr(self, "edit_" + f, "")
+
+    def setter(var: str) -> Callable[..., None]:
+        def set_value(self: Any, value: str) -> None:
+            setattr(self, var, value)
+
+        return set_value
+
+    refresh: Callable[..., Any] = reload if cfg.refresh_method.startswith("_") else gate(reload)
+    members: dict[str, Any] = {
+        cfg.refresh_method: refresh,
+        cfg.on_load_event: gate(on_load),
+        cfg.add_event: gate(add),
+        cfg.delete_event: gate(delete),
+        "start_edit": gate(start_edit),
+        "save_edit": gate(save_edit),
+        "cancel_edit": cancel_edit,
+    }
+    fields_: dict[str, tuple[Any, Any]] = {
+        cfg.list_var: (list[dict[str, Any]], []),
+        errors_var: (dict[str, str], {}),
+        "editing_id": (int | str, NOT_EDITING),
+    }
+    for f in form_fields:
+        for prefix in ("form_", "edit_"):
+            fields_[prefix + f] = (str, "")
+            members["set_" + prefix + f] = gate(setter(prefix + f))
+    return make_mixin(f"{name}Members", fields_, members)
+
+
+def default_row(obj: models.Model) -> dict[str, Any]:
+    """`{"id": pk, <field>: value, ...}` for every concrete field, JSON-safe: dates and
+    times in ISO 8601, decimals and UUIDs as strings, relations as the related pk."""
+    row: dict[str, Any] = {"id": _json_pk(obj.pk)}
+    for f in obj._meta.concrete_fields:
+        row[f.name] = _json_value(f.value_from_object(obj))
+    return row
+
+
+def _save(obj: models.Model, cfg: ModelCRUDConfig, values: dict[str, str]) -> dict[str, str]:
+    """Assign the form's text values, `full_clean()` and save; the errors by field."""
+    for name, raw in values.items():
+        model_field = cfg._fields[name]
+        value: Any = raw
+        if raw == "" and not model_field.empty_strings_allowed:
+            # Like a blank form input: the field's default, else "no value".
+            value = model_field.get_default() if model_field.has_default() else None
+        setattr(obj, model_field.attname, value)
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        return _errors(exc)
+    obj.save()
+    return {}
+
+
+def _errors(exc: ValidationError) -> dict[str, str]:
+    if hasattr(exc, "error_dict"):
+        return {key: " ".join(messages) for key, messages in exc.message_dict.items()}
+    return {NON_FIELD_ERRORS: " ".join(exc.messages)}
+
+
+def _pk(model: type[models.Model], raw: Any) -> Any:
+    """The primary key `raw` names, or None when it cannot be one."""
+    if raw is None or raw == NOT_EDITING or raw == "" or isinstance(raw, (bool, list, dict)):
+        return None
+    try:
+        return model._meta.pk.to_python(raw)
+    except (ValidationError, TypeError, ValueError):
+        return None
+
+
+def _json_pk(pk: Any) -> int | str:
+    return pk if isinstance(pk, int) else str(pk)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, models.Model):
+        return _json_pk(value.pk)
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return value
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    json_value = _json_value(value)
+    return json_value if isinstance(json_value, str) else str(json_value)
+
+
+def _message(key: str) -> str:
+    from reflex_django.auth.conf import message
+
+    return message(key)
+
+
+def _model_field(model: type[models.Model], name: str, where: str) -> models.Field:
+    try:
+        return model._meta.get_field(name)  # type: ignore[return-value]
+    except FieldDoesNotExist:
+        raise ValueError(
+            f"ModelCRUDConfig({model._meta.label}).{where}: {model.__name__} has no field {name!r}"
+        ) from None
+
+
+def _form_field(model: type[models.Model], name: str, owner_field: str | None) -> models.Field:
+    f = _model_field(model, name, "form_fields")
+    label = model._meta.label
+    problem = None
+    if name == owner_field:
+        problem = "is the owner_field (the owner is always the signed-in user)"
+    elif getattr(f, "primary_key", False):
+        problem = "is the primary key"
+    elif f.is_relation:
+        problem = "is a relation (a pk from the browser could name anyone's row)"
+    elif not getattr(f, "concrete", False) or not getattr(f, "editable", False):
+        problem = "is not an editable model field"
+    if problem:
+        raise ValueError(f"ModelCRUDConfig({label}).form_fields: {name!r} {problem}")
+    return f  # type: ignore[return-value]
+
+
+def _check_owner(model: type[models.Model], name: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    f = _model_field(model, name, "owner_field")
+    if not (f.many_to_one or f.one_to_one) or f.related_model is not get_user_model():
+        raise ValueError(
+            f"ModelCRUDConfig({model._meta.label}).owner_field: {name!r} must be a "
+            "ForeignKey or OneToOneField to the user model"
+        )

@@ -1,0 +1,1 @@
+"""A module for generated states (`state_module=` in the mixin tests)."""

@@ -1,0 +1,213 @@
+"""Registration and password reset rules (`reflex_django.auth.accounts`), real Django."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import django
+import pytest
+from dbthread import in_db_thread
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import User
+from django.core import mail
+from django.db import connection
+from django.db.models.signals import pre_save
+from django.test import override_settings
+from reflex_django.auth.accounts import (
+    check_reset_link,
+    register_user,
+    reset_password,
+    send_password_reset,
+)
+from reflex_django.auth.conf import DEFAULT_MESSAGES
+
+M = DEFAULT_MESSAGES
+VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+GOOD = "correct horse battery"
+
+
+def register(username: str, email: str = "", password1: str = GOOD, password2: str | None = None):
+    return in_db_thread(
+        register_user, username, email, password1, GOOD if password2 is None else password2
+    )
+
+
+@pytest.fixture(autouse=True)
+def _outbox() -> Iterator[None]:
+    mail.outbox = []
+    yield
+    mail.outbox = []
+
+
+def test_registers_an_active_user_with_a_hashed_password() -> None:
+    user, errors = register("grace", "Grace@Example.COM")
+    assert errors == [] and user.pk
+    stored = in_db_thread(User.objects.get, pk=user.pk)
+    assert stored.is_active and not stored.is_staff
+    assert stored.email == "Grace@example.com"  # the domain part is normalised
+    assert stored.password != GOOD
+    assert in_db_thread(authenticate, username="grace", password=GOOD) == stored
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("", ""), M["username_required"]),
+        (("   ", ""), M["username_required"]),
+        (("ada", "not-an-email"), M["email_invalid"]),
+        (("ada", "", ""), M["password_required"]),
+        (("ada", "", GOOD, GOOD + "!"), M["password_mismatch"]),
+        (("ada", "", "short", "short"), "Use at least 8 characters."),
+        (("bad name!", ""), "Enter a valid username."),
+    ],
+)
+def test_form_errors(args: tuple, error: str) -> None:
+    user, errors = register(*args)
+    assert user is None and any(error in e for e in errors), errors
+    assert not in_db_thread(User.objects.filter(username=args[0].strip()).exists)
+
+
+def test_email_required_and_min_length_settings() -> None:
+    with override_settings(REFLEX_DJANGO_AUTH={"EMAIL_REQUIRED": True, "PASSWORD_MIN_LENGTH": 30}):
+        assert register("ada")[1] == [M["email_required"], "Use at least 30 characters."]
+        assert register("ada", "ada@example.com")[1] == ["Use at least 30 characters."]
+
+
+@override_settings(AUTH_PASSWORD_VALIDATORS=VALIDATORS)
+def test_djangos_password_validators() -> None:
+    assert "This password is too common." in register("ada", "", "password123", "password123")[1]
+    assert (
+        "This password is entirely numeric." in register("ada", "", "8675309123", "8675309123")[1]
+    )
+    similar = register("margaret.hamilton", "", "margaret.hamilton", "margaret.hamilton")[1]
+    assert any("too similar" in e for e in similar), similar
+    assert register("ada", "", GOOD, GOOD)[1] == []
+
+
+def test_duplicate_usernames_case_insensitive(make_user) -> None:
+    existing = make_user()
+    for name in (existing.username, existing.username.upper(), existing.username.title()):
+        assert register(name) == (None, [M["username_taken"]]), name
+
+
+def test_a_concurrent_signup_of_the_same_name_is_a_form_error() -> None:
+    """Another request inserts the name between our duplicate check and our insert."""
+
+    def other_request() -> None:  # its own thread, its own connection and transaction
+        try:
+            User.objects.create_user("racer", password="x")
+        finally:
+            connection.close()
+
+    def sneak_in(sender: Any, instance: Any, **kwargs: Any) -> None:
+        if instance.pk is None and instance.username == "racer":
+            pre_save.disconnect(sneak_in, sender=User)
+            thread = threading.Thread(target=other_request)
+            thread.start()
+            thread.join()
+
+    pre_save.connect(sneak_in, sender=User)
+    try:
+        assert register("racer") == (None, [M["username_taken"]])
+    finally:
+        pre_save.disconnect(sneak_in, sender=User)
+    assert in_db_thread(User.objects.filter(username="racer").count) == 1
+
+
+def _link_parts(body: str) -> tuple[str, str, str]:
+    match = re.search(
+        r"(https://app\.example\.com)/password-reset/confirm/([^/\s]+)/([^/\s]+)", body
+    )
+    assert match, body
+    return match.group(1), match.group(2), match.group(3)
+
+
+def test_reset_sends_a_link_built_from_the_site_origin(make_user) -> None:
+    user = make_user(email="Reset.Me@example.com")
+    assert in_db_thread(send_password_reset, "reset.me@EXAMPLE.com") == []
+    [sent] = mail.outbox
+    assert sent.to == ["Reset.Me@example.com"]
+    assert sent.subject == "Reset your password on app.example.com"
+    assert user.username in sent.body
+    origin, uid, key = _link_parts(sent.body)
+    assert in_db_thread(check_reset_link, uid, key) == user
+
+
+def test_reset_answers_the_same_for_unknown_inactive_and_passwordless_users(make_user) -> None:
+    make_user(email="gone@example.com", is_active=False)
+    no_password = make_user(email="sso@example.com")
+    no_password.set_unusable_password()
+    in_db_thread(no_password.save)
+    for email in ("nobody@example.com", "gone@example.com", "sso@example.com"):
+        assert in_db_thread(send_password_reset, email) == []
+    assert mail.outbox == []
+
+
+def test_reset_link_works_once(make_user) -> None:
+    user = make_user(email="once@example.com")
+    in_db_thread(send_password_reset, "once@example.com")
+    _, uid, key = _link_parts(mail.outbox[0].body)
+    assert in_db_thread(reset_password, uid, key, "new pass one", "new pass two") == [
+        M["password_mismatch"]
+    ]
+    assert in_db_thread(reset_password, uid, key, "tiny", "tiny") == ["Use at least 8 characters."]
+    assert in_db_thread(reset_password, uid, key, GOOD, GOOD) == []
+    assert in_db_thread(authenticate, username=user.username, password=GOOD) == user
+    assert in_db_thread(check_reset_link, uid, key) is None
+    assert in_db_thread(reset_password, uid, key, "another one!", "another one!") == [
+        M["reset_link_invalid"]
+    ]
+    assert in_db_thread(authenticate, username=user.username, password=GOOD) == user
+
+
+@override_settings(AUTH_PASSWORD_VALIDATORS=VALIDATORS)
+def test_reset_applies_the_validators(make_user) -> None:
+    make_user(email="v@example.com")
+    in_db_thread(send_password_reset, "v@example.com")
+    _, uid, key = _link_parts(mail.outbox[0].body)
+    assert in_db_thread(reset_password, uid, key, "password123", "password123") == [
+        "This password is too common."
+    ]
+
+
+def test_bad_links(make_user) -> None:
+    user = make_user(email="bad@example.com")
+    in_db_thread(send_password_reset, "bad@example.com")
+    _, uid, key = _link_parts(mail.outbox[0].body)
+    for bad_uid, bad_key in ((uid, key[:-1] + "x"), ("!!", key), ("", ""), ("OTk5OTk5", key)):
+        assert in_db_thread(check_reset_link, bad_uid, bad_key) is None
+    user.is_active = False
+    in_db_thread(user.save)
+    assert in_db_thread(check_reset_link, uid, key) is None
+
+
+def test_reset_input_errors() -> None:
+    assert in_db_thread(send_password_reset, "") == [M["email_required"]]
+    assert in_db_thread(send_password_reset, "nope") == [M["email_invalid"]]
+
+
+def test_reset_without_a_site_origin_is_a_form_error(make_user) -> None:
+    make_user(email="o@example.com")
+    with override_settings(REFLEX_DJANGO_AUTH={}):
+        assert in_db_thread(send_password_reset, "o@example.com") == [M["reset_unavailable"]]
+    assert mail.outbox == []
+
+
+def _failing_mail() -> dict[str, Any]:
+    backend = "rdj_testproject.failing_mail.EmailBackend"
+    if django.VERSION >= (6, 1):
+        return {"MAILERS": {"default": {"BACKEND": backend}}}
+    return {"EMAIL_BACKEND": backend}
+
+
+def test_mail_failures_are_a_form_error(make_user) -> None:
+    make_user(email="down@example.com")
+    with override_settings(**_failing_mail()):
+        assert in_db_thread(send_password_reset, "down@example.com") == [M["reset_send_failed"]]
