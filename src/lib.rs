@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`main`], so tests can drive the whole CLI
 //! in-process as well as through the real executable.
 
+pub mod atomic;
 pub mod bun;
 pub mod child_env;
 pub mod cli;

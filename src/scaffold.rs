@@ -1,7 +1,6 @@
 //! The project `reflex-django init` makes: templates embedded in the binary, rendered
 //! with minijinja, written atomically without ever deleting a user's file.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use minijinja::Environment;
@@ -320,7 +319,7 @@ pub fn write(dir: &Path, files: &[(PathBuf, String)], force: bool) -> Result<Wri
         } else {
             0o644
         };
-        write_atomic(&path, text.as_bytes(), mode)?;
+        crate::atomic::write(&path, text.as_bytes(), mode)?;
         if existed {
             written.overwritten.push(rel.clone());
         } else {
@@ -328,30 +327,6 @@ pub fn write(dir: &Path, files: &[(PathBuf, String)], force: bool) -> Result<Wri
         }
     }
     Ok(written)
-}
-
-/// Replaces `path` with `bytes` via a temporary file in the same directory, so a
-/// reader never sees half a file. An existing file keeps its permissions; a new one
-/// gets `mode`.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create {}", parent.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(parent)
-        .with_context(|| format!("cannot write in {}", parent.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let permissions = std::fs::metadata(path)
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| std::fs::Permissions::from_mode(mode));
-    tmp.as_file()
-        .set_permissions(permissions)
-        .with_context(|| format!("cannot set the mode of {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }
 
 /// `.env` with a fresh secret key, unless the project already has one: a key must
@@ -366,7 +341,7 @@ pub fn write_env_file(dir: &Path) -> Result<bool> {
          SECRET_KEY={}\nDEBUG=1\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n",
         secret_key()?
     );
-    write_atomic(&path, text.as_bytes(), 0o600)?;
+    crate::atomic::write(&path, text.as_bytes(), 0o600)?;
     Ok(true)
 }
 

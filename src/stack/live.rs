@@ -45,7 +45,7 @@ impl LiveRun {
         };
         let path = path_for(&stack.project.root);
         let text = serde_json::to_vec_pretty(&record).expect("record serializes");
-        crate::scaffold::write_atomic(&path, &text, 0o600)?;
+        crate::atomic::write(&path, &text, 0o600)?;
         Ok(LiveRun { path })
     }
 }

@@ -118,6 +118,12 @@ impl Stack {
             config.reflex.backend_port,
             &[proxy_port, frontend_port, django_port],
         )?;
+        let mut child_env = child_env;
+        // Django builds absolute links (password-reset mail) from the app's address.
+        child_env.push((
+            "REFLEX_DJANGO_APP_URL".into(),
+            format!("http://localhost:{frontend_port}"),
+        ));
         let guard = tempfile::Builder::new()
             .prefix("reflex-django-run-")
             .tempdir()

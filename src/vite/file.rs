@@ -1,11 +1,11 @@
 //! Patching `vite.config.js` on disk: atomically, and only when the content changes.
 
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::Path;
 
 use super::patch::patch;
 use super::rules::ViteRules;
-use crate::error::{Context, Error, Result};
+use crate::error::{Error, Result};
 
 /// What [`patch_file`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,33 +30,6 @@ pub fn patch_file(path: &Path, rules: &ViteRules) -> Result<Outcome> {
     if patched == text {
         return Ok(Outcome::Unchanged);
     }
-    write_atomic(path, patched.as_bytes())?;
+    crate::atomic::write(path, patched.as_bytes(), 0o644)?;
     Ok(Outcome::Patched)
-}
-
-/// Replaces `path` with `contents` through a temporary file in the same directory and a
-/// rename, so readers (Vite) see the old file or the new one, never half of one.
-pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let failed = || format!("cannot write {}", path.display());
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".reflex-django-")
-        .tempfile_in(dir)
-        .with_context(failed)?;
-    tmp.write_all(contents).with_context(failed)?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        // Keep the mode of the file being replaced (the temp file is 0600).
-        tmp.as_file()
-            .set_permissions(meta.permissions())
-            .with_context(failed)?;
-    }
-    tmp.persist(path).map_err(|e| {
-        Error::new(failed())
-            .cause(e.error)
-            .hint("check that the directory is writable")
-    })?;
-    Ok(())
 }

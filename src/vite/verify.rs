@@ -54,5 +54,5 @@ pub async fn ensure_live(config: &Path, frontend_port: u16, probe_path: &str) ->
 fn nudge(config: &Path) -> Result<()> {
     let text =
         std::fs::read(config).with_context(|| format!("cannot read {}", config.display()))?;
-    super::write_atomic(config, &text)
+    crate::atomic::write(config, &text, 0o644)
 }
