@@ -117,8 +117,12 @@ impl Console {
                 "restarting because {} changed",
                 path.strip_prefix(&self.root).unwrap_or(path).display()
             ),
-            // The whole report (last lines, likely cause, hint) is printed by `run`.
-            EventKind::GaveUp { error } => format!("gave up: {}", error.message()),
+            // The whole report: last lines, likely cause, hint.
+            EventKind::GaveUp { error } => {
+                let mut report = Vec::new();
+                error.report(&mut report);
+                format!("gave up:\n{}", String::from_utf8_lossy(&report).trim_end())
+            }
             kind => kind.to_string(),
         };
         let mark = match &event.kind {
