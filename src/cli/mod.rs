@@ -61,12 +61,12 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Start Django and Reflex behind the front door, and keep them running
     Run(run::RunArgs),
+    /// Create a new, working Django + Reflex project
+    Init(init::InitArgs),
     /// Show the routing table and where each setting came from
     Routes(routes::RoutesArgs),
     /// Check Python, Django, Reflex, bun and the ports, with a fix for each problem
     Doctor,
-    /// Create a new, working Django + Reflex project
-    Init(init::InitArgs),
     /// Keep Vite's proxy rules for the Django prefixes in .web/vite.config.js
     Vite(vite::ViteArgs),
     /// Run a manage.py command, also one whose name clashes with ours
