@@ -5,7 +5,11 @@ mod common;
 #[test]
 fn help_texts() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["--help"][..], &["run", "--help"][..], &["init", "--help"][..]] {
+    for args in [
+        &["--help"][..],
+        &["run", "--help"][..],
+        &["init", "--help"][..],
+    ] {
         let out = common::reflex_django(dir.path())
             .args(args)
             .env("COLUMNS", "100")

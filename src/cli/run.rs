@@ -113,6 +113,7 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         )),
     })?;
 
+    let mut news = supervisor.subscribe();
     console.starting("django");
     console.starting("reflex");
     let django = supervisor.spawn(django_spec(&stack, &console)?)?;
@@ -154,14 +155,25 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         }
     });
 
-    let mut news = supervisor.subscribe();
+    // One task prints the supervisor's news; our own lines go through it too, so a
+    // line about an event never overtakes the event.
+    let (say, mut said) = tokio::sync::mpsc::unbounded_channel::<String>();
     let news_console = console.clone();
     let news_task = tokio::spawn(async move {
+        use tokio::sync::broadcast::error::RecvError;
         loop {
-            match news.recv().await {
-                Ok(event) => news_console.event(&event),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => break,
+            tokio::select! {
+                event = news.recv() => match event {
+                    Ok(event) => news_console.event(&event),
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => break,
+                },
+                Some(text) = said.recv() => {
+                    while let Ok(event) = news.try_recv() {
+                        news_console.event(&event);
+                    }
+                    news_console.say(&text);
+                }
             }
         }
     });
@@ -169,7 +181,7 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let result = match supervisor.wait_ready().await {
         Ok(Startup::Ready) => {
             console.started();
-            console.say(&format!(
+            let _ = say.send(format!(
                 "{} ready in {} — open {}",
                 "✓".green(),
                 human(started.elapsed()),

@@ -243,8 +243,9 @@ impl Actor {
                 }
                 () = &mut probe, if !ready => {
                     ready = true;
-                    self.set(State::Ready);
+                    // The news first: whoever waits on the state finds it queued.
                     self.emit(EventKind::Ready { after: started.elapsed() });
+                    self.set(State::Ready);
                 }
                 () = &mut deadline, if !ready => {
                     let error = self.not_ready_error(&prober);
