@@ -10,8 +10,9 @@ submodules `conf`, `routes` and `accounts` without it.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from reflex_django._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from reflex_django.auth import routes
@@ -23,21 +24,10 @@ _EXPORTS = {
     "add_auth_pages": "reflex_django.auth.pages",
     "login_required": "reflex_django.auth.guards",
     "DjangoAuthState": "reflex_django.auth.state",
+    "routes": "reflex_django.auth.routes",
 }
 
 __all__ = ["DjangoAuthState", "add_auth_pages", "login_required", "routes"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "routes":
-        return import_module("reflex_django.auth.routes")
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'reflex_django.auth' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
