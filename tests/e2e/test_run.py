@@ -102,11 +102,12 @@ def test_reflex_recompile_keeps_django_paths_on_the_dev_server(stack):
     app_file = stack.root / "demo" / "demo.py"
     compiles = stack.count(r"Compiling")
     app_file.write_text(app_file.read_text() + "\n# touched by the recompile test\n")
-    wait_for(lambda: stack.count(r"Compiling") > compiles, 60, "Reflex to recompile")
+    wait_for(lambda: stack.count(r"Compiling") > compiles, 60, "Reflex to recompile", 0.02)
     wait_for(
         lambda: title(httpx.get(f"{stack.app_url}/admin/login/")) == "Log in | Django site admin",
-        5,
-        "Django behind the dev server after the recompile",
+        1.0,
+        "Django behind the dev server within a second of the recompile",
+        0.05,
     )
     assert "reflex-django:begin" in (stack.root / ".web" / "vite.config.js").read_text()
 
