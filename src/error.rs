@@ -36,6 +36,13 @@ impl Error {
         self
     }
 
+    /// Prefixes the message with where the problem is (a file and line, a variable,
+    /// a step); causes and hint stay.
+    pub fn in_source(mut self, source: &str) -> Self {
+        self.message = format!("{source}: {}", self.message);
+        self
+    }
+
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -114,6 +121,18 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "could not read x\n  caused by: permission denied\nhint: check the file mode"
+        );
+    }
+
+    #[test]
+    fn in_source_keeps_causes_and_hint() {
+        let err = Error::new("failed")
+            .cause("line 1")
+            .hint("fix it")
+            .in_source("migrate");
+        assert_eq!(
+            err.to_string(),
+            "migrate: failed\n  caused by: line 1\nhint: fix it"
         );
     }
 

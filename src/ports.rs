@@ -40,7 +40,12 @@ pub fn free_local_port() -> Result<u16> {
     TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| Error::new("cannot find a free local port").cause(e))
+        .map_err(|e| {
+            Error::new("cannot find a free local port").cause(e).hint(
+                "set `django.port` and `reflex.backend_port` in reflex-django.yaml to ports \
+                 you know are free",
+            )
+        })
 }
 
 /// `pid 1234 (python manage.py runserver)` for the process listening on `port`, when

@@ -1,8 +1,9 @@
 //! `reflex-django vite patch` through the real binary.
 
+mod common;
+
 use std::os::unix::fs::MetadataExt;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 const CONFIG: &str =
@@ -18,11 +19,9 @@ fn project() -> tempfile::TempDir {
     dir
 }
 
-fn cmd(dir: &std::path::Path) -> Command {
-    let mut cmd = Command::cargo_bin("reflex-django").unwrap();
-    cmd.current_dir(dir)
-        .env_remove("REFLEX_DJANGO_PROXY_PORT")
-        .env("REFLEX_DJANGO_PREFIXES_STATIC", "/assets/")
+fn cmd(dir: &std::path::Path) -> assert_cmd::Command {
+    let mut cmd = common::reflex_django(dir);
+    cmd.env("REFLEX_DJANGO_PREFIXES_STATIC", "/assets/")
         .args(["vite", "patch"]);
     cmd
 }
@@ -88,10 +87,7 @@ fn patches_a_file_in_place_only_when_it_changes() {
 /// Without `prefixes.static`, the static prefix comes from Django's `STATIC_URL`.
 #[test]
 fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
-    let python = std::env::var_os("REFLEX_DJANGO_TEST_PYTHON").expect(
-        "REFLEX_DJANGO_TEST_PYTHON is not set: this test needs the Python interpreter that \
-         has Django installed (source scripts/env.sh, which sets it)",
-    );
+    let python = common::python();
     let dir = project();
     std::fs::write(
         dir.path().join("manage.py"),

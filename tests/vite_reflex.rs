@@ -1,9 +1,10 @@
 //! The patch on the `vite.config.js` that the installed Reflex generates, checked by
 //! a real JavaScript engine (bun) with Vite's own matching rule.
 
+mod common;
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use reflex_django::proxy::routes::Target;
@@ -26,18 +27,8 @@ out = pathlib.Path(sys.argv[1])
 ))
 "#;
 
-fn test_python() -> PathBuf {
-    match std::env::var_os("REFLEX_DJANGO_TEST_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => panic!(
-            "REFLEX_DJANGO_TEST_PYTHON is not set: these tests need the Python interpreter \
-             that has Reflex installed (source scripts/env.sh, which sets it)"
-        ),
-    }
-}
-
 fn reflex_fixtures(dir: &Path) -> Vec<(String, String)> {
-    let python = test_python();
+    let python = common::python();
     let reflex_dir = dir.join("reflex-dir");
     let output = Command::new(&python)
         .arg("-c")

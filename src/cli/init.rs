@@ -253,7 +253,12 @@ fn quiet(cmd: &mut Command) -> Result<()> {
         cmd.get_program().to_string_lossy(),
         out.status
     ))
-    .cause(tail.join("\n")))
+    .cause(tail.join("\n"))
+    .hint(
+        "its last lines are shown above; fix the cause, then finish by hand (e.g. \
+         `reflex-django migrate` in the project) or run `reflex-django init --force` again \
+         (it replaces only the files it generates)",
+    ))
 }
 
 fn run_step(step: Step, cmd: &mut Command, what: &str) -> Result<()> {

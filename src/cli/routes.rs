@@ -188,27 +188,20 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The static prefix and its source: the `prefixes.static` setting, else Django's
-/// `STATIC_URL` (asked from Python, which loads the project's settings). `None` when
-/// static files are served from another origin, or Django is not installed.
+/// The static prefix and its source; asks Django (a Python call that loads the
+/// project's settings) only when `prefixes.static` is not set.
 pub(crate) fn static_prefix(
     project: &Project,
     resolved: &Resolved,
 ) -> Result<Option<(Prefix, Source)>> {
-    if let Some(p) = &resolved.config.prefixes.static_ {
-        return Ok(Some((
-            p.0.clone(),
-            resolved.source("prefixes.static").clone(),
-        )));
+    if resolved.config.prefixes.static_.is_some() {
+        return crate::stack::static_prefix(resolved, None);
     }
     let python = python::find(project, resolved)?;
     let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
     match report.django {
         Some(probe::DjangoFacts::Loaded(settings)) => {
-            let source = Source::Django {
-                setting: "STATIC_URL".into(),
-            };
-            Ok(crate::stack::django_static_prefix(&settings.static_url)?.map(|p| (p, source)))
+            crate::stack::static_prefix(resolved, Some(&settings))
         }
         Some(probe::DjangoFacts::Failed { error }) => Err(Error::new(format!(
             "Django's settings did not load: {error}"

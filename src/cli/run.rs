@@ -234,7 +234,7 @@ fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
     let plan = django::plan(stack, stack.django_server, stack.ports.django)?;
     let config = &stack.resolved.config;
     Ok(ChildSpec {
-        args: strings(&plan.args),
+        args: plan.args,
         env: plan.env,
         cwd: Some(stack.project.root.clone()),
         ready: Probe::Http {
@@ -288,7 +288,7 @@ fn reflex_spec(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
     let plan = reflex::plan(stack);
     let config = &stack.resolved.config;
     ChildSpec {
-        args: strings(&plan.args),
+        args: plan.args,
         env: plan.env,
         cwd: Some(stack.project.root.clone()),
         ready: Probe::All(vec![
@@ -329,10 +329,4 @@ fn bun_download_hint(console: &Arc<Console>) -> LineHook {
         }
         true
     })
-}
-
-fn strings(args: &[std::ffi::OsString]) -> Vec<String> {
-    args.iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect()
 }

@@ -151,17 +151,6 @@ fn example_for(path: &str) -> String {
     }
 }
 
-impl Error {
-    /// Prefixes the message with where the bad value was written.
-    pub(crate) fn in_source(self, source: &str) -> Error {
-        let mut e = Error::new(format!("{source}: {}", self.message()));
-        if let Some(h) = self.hint_text() {
-            e = e.hint(h);
-        }
-        e
-    }
-}
-
 /// An environment variable's text as a value of the leaf's type: lists split on
 /// commas, numbers and booleans parsed where the default is one.
 pub(super) fn env_value(raw: &str, default: &Value) -> Value {

@@ -24,10 +24,21 @@ pub const REFLEX_RESERVED: &[&str] = &[
 /// health checks). In development the other Reflex paths are pages, served by Reflex's
 /// dev server.
 pub fn is_reflex_backend(path: &str) -> bool {
-    REFLEX_RESERVED.iter().any(|reserved| {
-        path.strip_prefix(reserved)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    reflex_path_of(path).is_some()
+}
+
+/// The reserved Reflex path that `path` equals or sits under.
+fn reflex_path_of(path: &str) -> Option<&'static str> {
+    REFLEX_RESERVED
+        .iter()
+        .copied()
+        .find(|reserved| under(path, reserved))
+}
+
+/// The prefix rule: `path` is `prefix` or below it on a segment boundary.
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Prefix of the Django views that ship with the `reflex_django` Python package
@@ -91,18 +102,13 @@ impl Prefix {
         if out.is_empty() {
             return Err(PrefixError::Root);
         }
-        let prefix = Prefix(out);
-        let under = |reserved: &&&str| {
-            let rest = prefix.0.strip_prefix(**reserved);
-            rest.is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-        };
-        if let Some(reserved) = REFLEX_RESERVED.iter().find(under) {
+        if let Some(reserved) = reflex_path_of(&out) {
             return Err(PrefixError::Reserved {
-                prefix: prefix.0,
-                reserved: (*reserved).into(),
+                prefix: out,
+                reserved: reserved.into(),
             });
         }
-        Ok(prefix)
+        Ok(Prefix(out))
     }
 
     /// A prefix for Django's `STATIC_URL`, or `None` when static files are served from
@@ -121,10 +127,7 @@ impl Prefix {
 
     /// Segment-boundary match: `/admin` matches `/admin` and `/admin/x`, not `/administrator`.
     pub fn matches(&self, path: &str) -> bool {
-        match path.strip_prefix(self.0.as_str()) {
-            Some(rest) => rest.is_empty() || rest.starts_with('/'),
-            None => false,
-        }
+        under(path, &self.0)
     }
 }
 

@@ -1,7 +1,6 @@
 //! The Django child of the dev stack: a real ASGI server on 127.0.0.1 and an internal
 //! port, or `runserver` on request.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use crate::config::DjangoServer;
@@ -67,7 +66,7 @@ impl Server {
 pub struct Plan {
     pub server: Server,
     pub program: PathBuf,
-    pub args: Vec<OsString>,
+    pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub port: u16,
 }
@@ -75,21 +74,24 @@ pub struct Plan {
 /// Writes the ASGI wrapper into `runtime_dir` (the run's private directory).
 pub fn write_asgi_module(runtime_dir: &Path) -> Result<()> {
     let path = runtime_dir.join(format!("{ASGI_MODULE}.py"));
-    std::fs::write(&path, ASGI_SOURCE)
-        .map_err(|e| Error::new(format!("cannot write {}", path.display())).cause(e))
+    std::fs::write(&path, ASGI_SOURCE).map_err(|e| {
+        Error::new(format!("cannot write {}", path.display()))
+            .cause(e)
+            .hint("check that the temporary directory ($TMPDIR) is writable and not full")
+    })
 }
 
 pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
     let address = format!("127.0.0.1:{port}");
     let port_s = port.to_string();
     let mut env = stack.child_env.clone();
-    let args: Vec<OsString> = match server {
+    let args: Vec<String> = match server {
         Server::Runserver => {
             let manage = stack.project.require_manage_py()?;
             vec![
-                manage.into(),
+                manage.to_string_lossy().into_owned(),
                 "runserver".into(),
-                address.into(),
+                address,
                 "--noreload".into(),
             ]
         }
@@ -99,7 +101,11 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
                     .into_iter()
                     .chain(std::env::var_os("PYTHONPATH").map(PathBuf::from)),
             )
-            .map_err(|e| Error::new("cannot build PYTHONPATH").cause(e))?;
+            .map_err(|e| {
+                Error::new("cannot build PYTHONPATH").cause(e).hint(
+                    "a path in PYTHONPATH or the project's path contains `:`; move or rename it",
+                )
+            })?;
             env.push((
                 "PYTHONPATH".into(),
                 pythonpath.to_string_lossy().into_owned(),
@@ -133,7 +139,7 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
                     &target,
                 ]
             };
-            args.into_iter().map(OsString::from).collect()
+            args.into_iter().map(String::from).collect()
         }
     };
     Ok(Plan {

@@ -9,7 +9,7 @@ pub mod reflex;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Port, Resolved};
+use crate::config::{Port, Resolved, Source, env_var_name};
 use crate::error::{Context, Error, Result};
 use crate::project::Project;
 use crate::proxy::routes::{Prefix, RouteTable};
@@ -96,11 +96,8 @@ impl Stack {
             }
         }
         let django_server = django::Server::resolve(config.django.server, &report)?;
-        let static_prefix = match (&config.prefixes.static_, &django_settings) {
-            (Some(p), _) => Some(p.0.clone()),
-            (None, Some(settings)) => django_static_prefix(&settings.static_url)?,
-            (None, None) => None,
-        };
+        let static_prefix =
+            static_prefix(&resolved, django_settings.as_ref())?.map(|(prefix, _)| prefix);
         let table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
         let internal = |setting: Option<Port>, taken: &[u16]| -> Result<u16> {
             match setting {
@@ -118,12 +115,24 @@ impl Stack {
             config.reflex.backend_port,
             &[proxy_port, frontend_port, django_port],
         )?;
+        // Both children see how this run is wired: the plugin's `vite patch` must agree
+        // with the front door, and Django builds absolute links (password-reset mail)
+        // from the app's address.
         let mut child_env = child_env;
-        // Django builds absolute links (password-reset mail) from the app's address.
-        child_env.push((
-            "REFLEX_DJANGO_APP_URL".into(),
-            format!("http://localhost:{frontend_port}"),
-        ));
+        child_env.extend([
+            ("REFLEX_DJANGO_RUN".to_string(), "1".to_string()),
+            (env_var_name("proxy.host"), config.proxy.host.clone()),
+            (env_var_name("proxy.port"), proxy_port.to_string()),
+            (
+                "REFLEX_DJANGO_APP_URL".to_string(),
+                format!("http://localhost:{frontend_port}"),
+            ),
+        ]);
+        child_env.extend(
+            static_prefix
+                .as_ref()
+                .map(|p| (env_var_name("prefixes.static"), p.to_string())),
+        );
         let guard = tempfile::Builder::new()
             .prefix("reflex-django-run-")
             .tempdir()
@@ -203,11 +212,29 @@ impl Stack {
     }
 }
 
-/// The route for Django's `STATIC_URL`; `None` when static files live on another origin.
-pub fn django_static_prefix(static_url: &str) -> Result<Option<Prefix>> {
+/// The static prefix and where it came from: the `prefixes.static` setting, else
+/// Django's `STATIC_URL` (from `django`, the probe's facts); `None` when static files
+/// live on another origin or Django's settings are not known.
+pub fn static_prefix(
+    resolved: &Resolved,
+    django: Option<&probe::Settings>,
+) -> Result<Option<(Prefix, Source)>> {
+    if let Some(p) = &resolved.config.prefixes.static_ {
+        return Ok(Some((
+            p.0.clone(),
+            resolved.source("prefixes.static").clone(),
+        )));
+    }
+    let Some(settings) = django else {
+        return Ok(None);
+    };
+    let static_url = &settings.static_url;
+    let source = Source::Django {
+        setting: "STATIC_URL".into(),
+    };
     match Prefix::from_static_url(static_url) {
         None => Ok(None),
-        Some(Ok(p)) => Ok(Some(p)),
+        Some(Ok(p)) => Ok(Some((p, source))),
         Some(Err(e)) => Err(
             Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
                 "{}; or set `prefixes.static` in reflex-django.yaml",

@@ -1,7 +1,6 @@
 //! The Reflex child of the dev stack: `reflex run` with its backend on an internal
 //! port behind the front door.
 
-use std::ffi::OsString;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -10,7 +9,7 @@ use super::Stack;
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub program: PathBuf,
-    pub args: Vec<OsString>,
+    pub args: Vec<String>,
     pub env: Vec<(String, String)>,
 }
 
@@ -30,24 +29,12 @@ pub fn plan(stack: &Stack) -> Plan {
         "127.0.0.1",
     ]
     .into_iter()
-    .map(OsString::from)
+    .map(String::from)
     .collect();
 
     let mut env = stack.child_env.clone();
     // The browser's Socket.IO traffic goes to the front door, which forwards it.
     env.push(("REFLEX_API_URL".into(), stack.front_door_url()));
-    env.push(("REFLEX_DJANGO_RUN".into(), "1".into()));
-    env.push(("REFLEX_DJANGO_PROXY_PORT".into(), ports.proxy.to_string()));
-    env.push((
-        "REFLEX_DJANGO_PROXY_HOST".into(),
-        stack.resolved.config.proxy.host.clone(),
-    ));
-    if let Some(static_prefix) = &stack.static_prefix {
-        env.push((
-            "REFLEX_DJANGO_PREFIXES_STATIC".into(),
-            static_prefix.to_string(),
-        ));
-    }
     if let Ok(exe) = std::env::current_exe() {
         // The plugin patches vite.config.js with this very binary.
         env.push((
