@@ -40,11 +40,28 @@ pub enum DjangoFacts {
 pub struct Settings {
     pub settings_file: Option<PathBuf>,
     pub static_url: String,
+    /// Where `collectstatic` puts the files (absolute), if set.
+    pub static_root: Option<PathBuf>,
     pub debug: bool,
     /// Absolute paths of SQLite database files.
     pub sqlite_files: Vec<PathBuf>,
+    /// `ENGINE` of every configured database.
+    pub database_engines: Vec<String>,
     pub media_root: Option<PathBuf>,
     pub apps: Vec<App>,
+    pub security: Security,
+}
+
+/// The settings the production audit looks at.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Security {
+    /// Why `SECRET_KEY` is unfit for production; `None` when it is fine.
+    pub weak_secret_key: Option<String>,
+    pub allowed_hosts: Vec<String>,
+    pub csrf_trusted_origins: Vec<String>,
+    pub session_cookie_secure: bool,
+    pub session_cookie_httponly: bool,
+    pub csrf_cookie_secure: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
