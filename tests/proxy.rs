@@ -501,6 +501,28 @@ async fn shutdown_stops_accepting_and_tells_websockets_the_server_goes_away() {
     }
 }
 
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let (listener, slow) = local_listener().await;
+    serve_http(listener, |_req: Request<Incoming>| async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        Response::new(Full::new(Bytes::from_static(b"finished")))
+    });
+    let mut door = Door::start(slow, echo_upstream("reflex").await).await;
+    let addr = door.addr;
+    let in_flight = tokio::spawn(async move { get(addr, "/admin/slow/", "*/*").await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    door.shut_down().await;
+    let (status, _, body) = in_flight.await.unwrap();
+    assert_eq!((status.as_u16(), body.as_str()), (200, "finished"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "shutdown returned before the request finished"
+    );
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
+}
+
 /// A WebSocket upstream that sends large binary messages without pause.
 async fn ws_flood_upstream() -> std::net::SocketAddr {
     let (listener, addr) = local_listener().await;

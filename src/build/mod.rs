@@ -129,7 +129,8 @@ fn check(
     resolved: &Resolved,
 ) -> Result<(Python, Vec<(String, String)>, probe::Settings, bool)> {
     let python = python::find(project, resolved)?;
-    let env = child_env::contract(resolved);
+    // Collect and compile with the settings production will run with.
+    let env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
     let report = probe::probe(&python, &project.root, &env, true)?;
     for (module, dist) in [("reflex", "reflex"), ("django", "django")] {
         if !report.package(module).is_some_and(|p| p.importable) {

@@ -2,8 +2,6 @@
 //! broken, each with its fix. Errors refuse `run --env prod`; warnings are printed.
 //! `doctor --prod` shows the same findings.
 
-use std::path::Path;
-
 use crate::config::PublicUrl;
 use crate::error::Error;
 use crate::python::probe::Settings;
@@ -27,8 +25,6 @@ pub struct Deployment<'a> {
     pub django_workers: u32,
     /// Whether `proxy.trusted_proxies` is set: a TLS terminator is likely in front.
     pub behind_proxy: bool,
-    /// Where the settings came from, for the hints (`.env`, the environment).
-    pub env_file: Option<&'a Path>,
 }
 
 pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
@@ -39,18 +35,17 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
             problem,
         })
     };
-    let env_hint = |var: &str, value: &str| match deployment.env_file {
-        Some(file) => format!(
-            "set {var}={value} in the environment of the server (it wins over {}), or \
-             change your settings",
-            file.display()
-        ),
-        None => format!("set {var}={value} in the environment of the server, or change your settings"),
+    // Settings made by `init` read these from the environment; others need an edit.
+    let env_hint = |setting: &str, var: &str| {
+        format!(
+            "{setting} in your settings (projects made by `reflex-django init` read it from \
+             the environment: {var} in the server's environment or .env)"
+        )
     };
     let security = &settings.security;
     if settings.debug {
         error(Error::new("DEBUG is on: Django shows tracebacks and settings to anyone")
-            .hint(env_hint("DEBUG", "0")));
+            .hint(env_hint("set DEBUG = False", "DEBUG=0")));
     }
     if let Some(why) = &security.weak_secret_key {
         error(Error::new(format!(
@@ -65,7 +60,10 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
     let hosts = &security.allowed_hosts;
     if hosts.is_empty() {
         error(Error::new("ALLOWED_HOSTS is empty: Django answers every request with 400")
-            .hint(env_hint("ALLOWED_HOSTS", "example.com")));
+            .hint(env_hint(
+                "list the host names the app is served under in ALLOWED_HOSTS",
+                "ALLOWED_HOSTS=example.com",
+            )));
     } else if let Some(url) = deployment.public_url
         && !host_allowed(hosts, host_of(&url.authority))
     {
@@ -74,7 +72,10 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
             hosts.join(", "),
             host_of(&url.authority)
         ))
-        .hint(env_hint("ALLOWED_HOSTS", host_of(&url.authority))));
+        .hint(env_hint(
+            &format!("add \"{}\" to ALLOWED_HOSTS", host_of(&url.authority)),
+            &format!("ALLOWED_HOSTS={}", host_of(&url.authority)),
+        )));
     }
     let mut warn = |problem: Error| {
         out.push(Finding {
@@ -209,7 +210,6 @@ mod tests {
             public_url,
             django_workers: 4,
             behind_proxy: false,
-            env_file: None,
         }
     }
 

@@ -101,10 +101,8 @@ impl Stack {
         if mode == Mode::Dev && std::env::var_os("REFLEX_USE_NPM").is_none() {
             bun::find()?;
         }
-        let mut child_env = child_env::contract(&resolved);
-        // Django's settings may follow the mode (the settings `init` writes turn DEBUG
-        // off in production); the probe must see what the children will.
-        child_env.push(("REFLEX_DJANGO_ENV".into(), mode.name().into()));
+        // Django's settings may follow the mode; the probe sees what the children will.
+        let mut child_env = child_env::contract_for(&resolved, mode.name());
         let report = probe::probe(&python, &project.root, &child_env, true)?;
         let django_settings =
             match &report.django {
@@ -316,7 +314,6 @@ pub fn production_checks(
         public_url: resolved.config.public_url.as_ref(),
         django_workers,
         behind_proxy: !resolved.config.proxy.trusted_proxies.is_empty(),
-        env_file: resolved.env_file.as_deref(),
     };
     let findings = audit::audit(settings, &deployment);
     let stamp = Stamp::current(project).and_then(|stamp| {
