@@ -18,6 +18,8 @@ use tokio::net::TcpStream;
 
 struct Site {
     _dirs: (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir),
+    /// The built frontend.
+    root: std::path::PathBuf,
     door: Door,
 }
 
@@ -67,6 +69,7 @@ async fn site() -> Site {
         .start()
         .await;
     Site {
+        root: frontend.path().to_path_buf(),
         _dirs: (frontend, statics, outside),
         door,
     }
@@ -262,4 +265,19 @@ async fn files_are_read_only() {
         assert_eq!(got.status, 405, "{path}");
         assert_eq!(got.header("allow"), "GET, HEAD");
     }
+}
+
+#[tokio::test]
+async fn a_new_build_is_served_within_moments() {
+    let site = site().await;
+    let first = get(&site, "/favicon.ico").await;
+    assert_eq!(first.text(), "ico");
+    // Served from memory now; the file changes on disk as a rebuild would change it.
+    let root = site.root.clone();
+    std::fs::write(root.join("favicon.ico"), "new icon").unwrap();
+    tokio::time::sleep(reflex_django::proxy::FILE_MEMORY_TTL + std::time::Duration::from_millis(300))
+        .await;
+    let again = get(&site, "/favicon.ico").await;
+    assert_eq!(again.text(), "new icon");
+    assert_ne!(again.header("etag"), first.header("etag"));
 }

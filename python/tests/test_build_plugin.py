@@ -26,7 +26,7 @@ def test_patches_reflexs_get_backend_url_once() -> None:
     body = function[: function.index("\n};")]
     # The page's origin is used before Reflex's own host swap, in production only.
     ours = body.index(f"env.{SAME_ORIGIN_FLAG}")
-    assert "import.meta.env.PROD" in body[:ours + 100]
+    assert "import.meta.env.PROD" in body[: ours + 100]
     assert ours < body.index("SAME_DOMAIN_HOSTNAMES.includes")
     assert "endpoint.host = window.location.host" in body
 

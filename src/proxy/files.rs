@@ -177,16 +177,26 @@ pub(crate) async fn respond(
     if served.is_success() || served == StatusCode::NOT_MODIFIED || error_page {
         finish_headers(response.headers_mut(), &etag, cache_control);
     }
-    if file.path.extension().is_some_and(|e| e == "html") {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
+    if served.is_success() || error_page {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, content_type(&file.path));
     }
     response
 }
 
-fn finish_headers(headers: &mut HeaderMap, etag: &HeaderValue, cache_control: &'static str) {
+/// The content type of a file, by its name (the same guess tower-http makes); pages
+/// say their charset.
+pub(crate) fn content_type(path: &Path) -> HeaderValue {
+    if path.extension().is_some_and(|e| e == "html") {
+        return HeaderValue::from_static("text/html; charset=utf-8");
+    }
+    mime_guess::from_path(path)
+        .first_raw()
+        .map_or(HeaderValue::from_static("application/octet-stream"), HeaderValue::from_static)
+}
+
+pub(crate) fn finish_headers(headers: &mut HeaderMap, etag: &HeaderValue, cache_control: &'static str) {
     headers.insert(header::ETAG, etag.clone());
     headers.insert(
         header::CACHE_CONTROL,
@@ -198,7 +208,7 @@ fn finish_headers(headers: &mut HeaderMap, etag: &HeaderValue, cache_control: &'
 
 /// A weak validator from size and modification time, as nginx and Apache make them:
 /// it changes when the file is replaced (a new build, `collectstatic`).
-fn etag(meta: &Metadata) -> HeaderValue {
+pub(crate) fn etag(meta: &Metadata) -> HeaderValue {
     let mtime = meta
         .modified()
         .ok()
@@ -209,7 +219,7 @@ fn etag(meta: &Metadata) -> HeaderValue {
 }
 
 /// Whether `If-None-Match` matches `etag` (weak comparison), so the answer is `304`.
-fn none_match_fails(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
+pub(crate) fn none_match_fails(if_none_match: &HeaderValue, etag: &HeaderValue) -> bool {
     let Ok(list) = if_none_match.to_str() else {
         return false;
     };

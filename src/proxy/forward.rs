@@ -19,6 +19,7 @@ use super::body::{self, Own, ResponseBody};
 use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
 use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
+use super::hot::{Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{Replayable, replayable};
 use super::routes::{HEALTH_PATH, Prefix, Route, Serve, is_reflex_backend};
@@ -39,6 +40,8 @@ pub(crate) struct Forwarder {
     client: Client<HttpConnector, Replayable>,
     /// The roots of the prefixes served from disk, opened once.
     file_roots: Vec<(Prefix, Option<Root>)>,
+    /// Small files served a moment ago.
+    hot: Hot,
 }
 
 /// Who answers a request.
@@ -71,6 +74,7 @@ impl Forwarder {
             front_door,
             client,
             file_roots,
+            hot: Hot::default(),
         }
     }
 
@@ -120,11 +124,14 @@ impl Forwarder {
                 return health::report(request.method(), &children, draining).map(body::own);
             }
             Handler::Files(prefix, root) => {
-                let rel = &request.uri().path()[prefix.as_str().len()..];
-                return serve_static(root, rel, &request).await.map(body::own);
+                return serve_static(&self.hot, root, prefix, &request)
+                    .await
+                    .map(body::own);
             }
             Handler::Frontend(frontend) => {
-                return serve_frontend(frontend, &request).await.map(body::own);
+                return serve_frontend(&self.hot, frontend, &request)
+                    .await
+                    .map(body::own);
             }
         };
         let upgrade = upgrade_of(request.headers());
@@ -225,58 +232,81 @@ impl Forwarder {
     }
 }
 
-/// Answers a request for a file under a prefix served from disk (`rel`: the path
-/// below the prefix, still percent-encoded).
-async fn serve_static<B>(root: Option<&Root>, rel: &str, request: &Request<B>) -> Response<Own> {
-    if let Some(refused) = refuse_method(request) {
-        return refused;
-    }
-    let Some(root) = root.cloned() else {
-        return not_found(request.headers());
-    };
+/// Answers a request for a file under a prefix served from disk.
+async fn serve_static<B>(
+    hot: &Hot,
+    root: Option<&Root>,
+    prefix: &Prefix,
+    request: &Request<B>,
+) -> Response<Own> {
+    let path = request.uri().path();
+    let rel = &path[prefix.as_str().len()..];
     let segments = match files::segments(rel) {
         Ok(segments) => segments,
         Err(bad) => return bad_path(bad, request.headers()),
     };
-    let rel: PathBuf = segments.iter().collect();
-    let found = tokio::task::spawn_blocking(move || {
-        let found = root.file(&rel).ok().flatten();
-        found.map(|file| (file, files::is_content_hashed(&rel)))
+    let Some(root) = root.cloned() else {
+        return not_found(request.headers());
+    };
+    serve_file(hot, request, move || {
+        let rel: PathBuf = segments.iter().collect();
+        Ok(root.file(&rel).ok().flatten().map(|file| Answer {
+            file,
+            status: None,
+            cache_control: if files::is_content_hashed(&rel) {
+                files::IMMUTABLE
+            } else {
+                files::REVALIDATE
+            },
+        }))
     })
     .await
-    .ok()
-    .flatten();
-    match found {
-        Some((file, hashed)) => {
-            let answer = Answer {
-                file,
-                status: None,
-                cache_control: if hashed {
-                    files::IMMUTABLE
-                } else {
-                    files::REVALIDATE
-                },
-            };
-            files::respond(request.method(), request.headers(), answer).await
-        }
-        None => not_found(request.headers()),
-    }
 }
 
 /// Answers a request for a page or an asset of the built frontend.
-async fn serve_frontend<B>(frontend: &Frontend, request: &Request<B>) -> Response<Own> {
+async fn serve_frontend<B>(hot: &Hot, frontend: &Frontend, request: &Request<B>) -> Response<Own> {
+    let frontend = frontend.clone();
+    let path = request.uri().path().to_string();
+    serve_file(hot, request, move || frontend.resolve(&path)).await
+}
+
+/// Answers with the file `lookup` finds (a blocking function, run off the runtime):
+/// from memory when it was served a moment ago, else from disk.
+async fn serve_file<B>(
+    hot: &Hot,
+    request: &Request<B>,
+    lookup: impl FnOnce() -> Result<Option<Answer>, BadPath> + Send + 'static,
+) -> Response<Own> {
     if let Some(refused) = refuse_method(request) {
         return refused;
     }
-    let frontend = frontend.clone();
-    let path = request.uri().path().to_string();
-    let resolved = tokio::task::spawn_blocking(move || frontend.resolve(&path))
-        .await
-        .unwrap_or(Ok(None));
-    match resolved {
-        Ok(Some(answer)) => files::respond(request.method(), request.headers(), answer).await,
-        Ok(None) => not_found(request.headers()),
-        Err(bad) => bad_path(bad, request.headers()),
+    let (method, headers) = (request.method(), request.headers());
+    let path = request.uri().path();
+    if let Some(response) = hot.get(path).and_then(|entry| entry.respond(method, headers)) {
+        return response;
+    }
+    let found = tokio::task::spawn_blocking(move || {
+        lookup().map(|answer| {
+            answer.map(|answer| {
+                let entry = Entry::load(&answer).map(std::sync::Arc::new);
+                (answer, entry)
+            })
+        })
+    })
+    .await
+    .unwrap_or(Ok(None));
+    match found {
+        Ok(Some((answer, entry))) => {
+            if let Some(entry) = entry {
+                hot.put(path, entry.clone());
+                if let Some(response) = entry.respond(method, headers) {
+                    return response;
+                }
+            }
+            files::respond(method, headers, answer).await
+        }
+        Ok(None) => not_found(headers),
+        Err(bad) => bad_path(bad, headers),
     }
 }
 

@@ -62,6 +62,7 @@ mod forward;
 pub mod frontend;
 mod headers;
 mod health;
+mod hot;
 mod pages;
 mod replay;
 pub mod routes;
@@ -77,6 +78,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use frontend::Frontend;
+/// How long the front door answers a small file from memory before it looks at the
+/// disk again.
+pub use hot::TTL as FILE_MEMORY_TTL;
 pub use headers::{VIA, came_through_front_door};
 pub use ipnet::IpNet;
 pub use server::serve;

@@ -14,17 +14,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from e2e_support import Stack, binary, free_port, wait_for
 
-SLOW_VIEW = '''
+SLOW_VIEW = """
 
 def slow(request):
     import time
 
     time.sleep(float(request.GET.get("s", "3")))
     return JsonResponse({"slow": "done"})
-'''
+"""
 
 
 def title(response: httpx.Response) -> str:
