@@ -120,8 +120,14 @@ fn run_captured(step: &Step, cmd: &mut Command) -> Result<(ExitStatus, String)> 
         .with_context(|| format!("cannot run {program}"))?;
     let (lines, received) = std::sync::mpsc::channel::<String>();
     let readers: Vec<_> = [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()

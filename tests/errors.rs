@@ -331,7 +331,9 @@ fn run_env_prod_needs_a_build_and_passes_the_audit() {
     project.write("app/app.py", "app = 'changed'\n");
     let text = run(&project);
     assert!(
-        text.contains("the production build is stale: app/app.py changed since `reflex-django build`"),
+        text.contains(
+            "the production build is stale: app/app.py changed since `reflex-django build`"
+        ),
         "{text}"
     );
 }

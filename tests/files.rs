@@ -47,7 +47,11 @@ async fn site() -> Site {
     write(f, "index.html", b"<!doctype html><title>home</title>");
     write(f, "404.html", b"<!doctype html><title>shell</title>");
     write(f, "notes.html", b"<!doctype html><title>notes</title>");
-    write(f, "notes/index.html", b"<!doctype html><title>notes</title>");
+    write(
+        f,
+        "notes/index.html",
+        b"<!doctype html><title>notes</title>",
+    );
     let js = APP_JS.repeat(100);
     write(f, "assets/app-BhQ9MRhD.js", js.as_bytes());
     write(f, "assets/app-BhQ9MRhD.js.br", &brotli(js.as_bytes()));
@@ -182,7 +186,10 @@ async fn precompressed_variants_validators_and_ranges() {
     assert_eq!(plain.status, 200);
     assert_eq!(plain.text(), APP_JS.repeat(100));
     assert_eq!(plain.header("content-encoding"), "");
-    assert_eq!(plain.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        plain.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     assert_eq!(plain.header("vary"), "Accept-Encoding");
     assert!(plain.header("content-type").contains("javascript"));
 
@@ -208,7 +215,10 @@ async fn precompressed_variants_validators_and_ranges() {
         &site,
         "GET",
         js,
-        &[("if-none-match", "W/\"other\""), ("if-modified-since", &last_modified)],
+        &[
+            ("if-none-match", "W/\"other\""),
+            ("if-modified-since", &last_modified),
+        ],
     )
     .await;
     assert_eq!(stale.status, 200);
@@ -230,7 +240,10 @@ async fn static_files_are_cached_by_name() {
     let hashed = get(&site, "/static/admin/css/base.5af66c1b1797.css").await;
     assert_eq!(hashed.status, 200);
     assert_eq!(hashed.header("content-type"), "text/css");
-    assert_eq!(hashed.header("cache-control"), "public, max-age=31536000, immutable");
+    assert_eq!(
+        hashed.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
     let plain = get(&site, "/static/admin/css/base.css").await;
     assert_eq!(plain.header("cache-control"), "no-cache");
     assert_eq!(get(&site, "/static/admin/css/nope.css").await.status, 404);
@@ -252,7 +265,12 @@ async fn nothing_outside_the_roots_is_served() {
         assert_eq!(raw_status(&site, path).await, 400, "{path}");
     }
     // A symbolic link out of the root, hidden files, encoded or not.
-    for path in ["/static/out/secret.txt", "/static/.env", "/.git/config", "/%2Egit/config"] {
+    for path in [
+        "/static/out/secret.txt",
+        "/static/.env",
+        "/.git/config",
+        "/%2Egit/config",
+    ] {
         assert_eq!(raw_status(&site, path).await, 404, "{path}");
     }
 }
@@ -275,8 +293,10 @@ async fn a_new_build_is_served_within_moments() {
     // Served from memory now; the file changes on disk as a rebuild would change it.
     let root = site.root.clone();
     std::fs::write(root.join("favicon.ico"), "new icon").unwrap();
-    tokio::time::sleep(reflex_django::proxy::FILE_MEMORY_TTL + std::time::Duration::from_millis(300))
-        .await;
+    tokio::time::sleep(
+        reflex_django::proxy::FILE_MEMORY_TTL + std::time::Duration::from_millis(300),
+    )
+    .await;
     let again = get(&site, "/favicon.ico").await;
     assert_eq!(again.text(), "new icon");
     assert_ne!(again.header("etag"), first.header("etag"));

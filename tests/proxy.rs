@@ -572,7 +572,9 @@ async fn the_going_away_frame_never_cuts_a_frame_in_two() {
                 assert_eq!(u16::from(frame.code), 1001);
                 break;
             }
-            other => panic!("expected whole messages, then going away; got {other:?} after {whole}"),
+            other => {
+                panic!("expected whole messages, then going away; got {other:?} after {whole}")
+            }
         }
     }
     stop.await.unwrap();
@@ -612,7 +614,12 @@ async fn forwarded_headers_are_believed_from_trusted_proxies_only() {
                 .header("x-forwarded-host", "shop.example.com")
                 .body(Empty::<Bytes>::new())
                 .unwrap();
-            let body = send(addr, request).await.into_body().collect().await.unwrap();
+            let body = send(addr, request)
+                .await
+                .into_body()
+                .collect()
+                .await
+                .unwrap();
             let json: Value = serde_json::from_slice(&body.to_bytes()).unwrap();
             json["headers"].clone()
         }

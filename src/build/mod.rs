@@ -53,7 +53,12 @@ pub fn build(project: &Project, resolved: &Resolved) -> Result<Built> {
     }
     let step = Step::start("Checking the project");
     let checked = check(project, resolved);
-    let (python, env, settings, has_plugin) = match checked {
+    let Checked {
+        python,
+        env,
+        settings,
+        has_plugin,
+    } = match checked {
         Ok(found) => {
             step.done("");
             found
@@ -122,12 +127,19 @@ pub fn build(project: &Project, resolved: &Resolved) -> Result<Built> {
     })
 }
 
+/// What the build works with, once checked.
+struct Checked {
+    python: Python,
+    /// The children's environment, in production mode.
+    env: Vec<(String, String)>,
+    settings: probe::Settings,
+    /// Whether the project's Python has the `reflex_django` package (same-origin builds).
+    has_plugin: bool,
+}
+
 /// The interpreter, the children's environment and Django's settings; errors for
 /// what would make the build fail halfway.
-fn check(
-    project: &Project,
-    resolved: &Resolved,
-) -> Result<(Python, Vec<(String, String)>, probe::Settings, bool)> {
+fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     let python = python::find(project, resolved)?;
     // Collect and compile with the settings production will run with.
     let env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
@@ -141,21 +153,33 @@ fn check(
             .hint(format!("{} -m pip install {dist}", python.path.display())));
         }
     }
-    let has_plugin = report.package("reflex_django").is_some_and(|p| p.importable);
+    let has_plugin = report
+        .package("reflex_django")
+        .is_some_and(|p| p.importable);
     let settings = match report.django {
-        Some(DjangoFacts::Loaded(settings)) => settings,
+        Some(DjangoFacts::Loaded(settings)) => *settings,
         Some(DjangoFacts::Failed { error }) => {
-            return Err(Error::new(format!("Django's settings do not load: {error}"))
-                .hint("run `reflex-django check` to see the whole error"));
+            return Err(
+                Error::new(format!("Django's settings do not load: {error}"))
+                    .hint("run `reflex-django check` to see the whole error"),
+            );
         }
-        None => return Err(resolved.settings_module().err().unwrap_or_else(|| {
-            Error::new("Django's settings were not checked")
-        })),
+        None => {
+            return Err(resolved
+                .settings_module()
+                .err()
+                .unwrap_or_else(|| Error::new("Django's settings were not checked")));
+        }
     };
     if std::env::var_os("REFLEX_USE_NPM").is_none() {
         bun::find()?;
     }
-    Ok((python, env, settings, has_plugin))
+    Ok(Checked {
+        python,
+        env,
+        settings,
+        has_plugin,
+    })
 }
 
 fn export_frontend(
@@ -271,7 +295,10 @@ fn collect_static(
     cmd.args(["-m", "django", "collectstatic", "--noinput"])
         .current_dir(&project.root)
         .envs(env.iter().map(|(k, v)| (k, v)));
-    let what = format!("Collecting Django's static files into {}", static_root.display());
+    let what = format!(
+        "Collecting Django's static files into {}",
+        static_root.display()
+    );
     progress::run(
         Step::start(what),
         &mut cmd,
@@ -283,16 +310,17 @@ fn collect_static(
 
 fn tally(dir: &Path, compressed: precompress::Summary) -> Result<Tally> {
     fn walk(dir: &Path, tally: &mut Tally) -> Result<()> {
-        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?
+        {
             let entry = entry.with_context(|| format!("cannot list {}", dir.display()))?;
             let path = entry.path();
-            let meta = entry.metadata().with_context(|| format!("cannot read {}", path.display()))?;
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("cannot read {}", path.display()))?;
             if meta.is_dir() {
                 walk(&path, tally)?;
-            } else if !path
-                .extension()
-                .is_some_and(|e| e == "br" || e == "gz")
-            {
+            } else if !path.extension().is_some_and(|e| e == "br" || e == "gz") {
                 tally.files += 1;
                 tally.bytes += meta.len();
             }

@@ -15,8 +15,25 @@ use crate::error::{Context, Error, Result};
 
 /// Types worth compressing; images, fonts in woff2 and archives already are.
 const COMPRESSIBLE: &[&str] = &[
-    "html", "htm", "js", "mjs", "cjs", "css", "json", "map", "svg", "txt", "xml", "wasm", "ico",
-    "ttf", "otf", "eot", "webmanifest", "md", "csv",
+    "html",
+    "htm",
+    "js",
+    "mjs",
+    "cjs",
+    "css",
+    "json",
+    "map",
+    "svg",
+    "txt",
+    "xml",
+    "wasm",
+    "ico",
+    "ttf",
+    "otf",
+    "eot",
+    "webmanifest",
+    "md",
+    "csv",
 ];
 
 /// Smaller files gain little, and cost a request-time lookup for nothing.
@@ -103,7 +120,8 @@ fn is_compressible(path: &Path) -> bool {
 /// Compresses `file` into its variants; `Some((size, brotli size))` when it has a
 /// brotli variant now.
 fn compress_one(file: &Path) -> Result<Option<(u64, u64)>> {
-    let meta = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
     if meta.len() < MIN_SIZE {
         return Ok(None);
     }
@@ -211,7 +229,10 @@ mod tests {
             .unwrap();
         assert_eq!(back, text);
         assert!(!dir.path().join("tiny.js.br").exists(), "too small");
-        assert!(!dir.path().join("photo.png.br").exists(), "not compressible");
+        assert!(
+            !dir.path().join("photo.png.br").exists(),
+            "not compressible"
+        );
 
         // Kept when fresh: a second run rewrites nothing.
         let before = std::fs::metadata(dir.path().join("css/site.css.br"))

@@ -112,7 +112,11 @@ fn describe_change(
     let first = changes.first()?.clone();
     Some(match changes.len() {
         1 => first,
-        n => format!("{first} (and {} more file{})", n - 1, if n == 2 { "" } else { "s" }),
+        n => format!(
+            "{first} (and {} more file{})",
+            n - 1,
+            if n == 2 { "" } else { "s" }
+        ),
     })
 }
 
@@ -120,7 +124,10 @@ fn describe_change(
 /// and Reflex's `assets/` directory. Bytecode caches do not count.
 pub fn fingerprint(project: &Project) -> Result<BTreeMap<String, String>> {
     let root = &project.root;
-    let mut tops: Vec<PathBuf> = vec![root.join(crate::project::RXCONFIG_FILE), root.join("assets")];
+    let mut tops: Vec<PathBuf> = vec![
+        root.join(crate::project::RXCONFIG_FILE),
+        root.join("assets"),
+    ];
     tops.extend(project.reflex_app_dir()?);
     let mut out = BTreeMap::new();
     for top in tops {
@@ -158,7 +165,11 @@ mod tests {
     fn project() -> (tempfile::TempDir, Project) {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        std::fs::write(root.join("rxconfig.py"), "config = rx.Config(app_name=\"shop\")\n").unwrap();
+        std::fs::write(
+            root.join("rxconfig.py"),
+            "config = rx.Config(app_name=\"shop\")\n",
+        )
+        .unwrap();
         std::fs::create_dir_all(root.join("shop/__pycache__")).unwrap();
         std::fs::write(root.join("shop/shop.py"), "app = 1\n").unwrap();
         std::fs::write(root.join("shop/__pycache__/shop.cpython-313.pyc"), "x").unwrap();
@@ -193,20 +204,32 @@ mod tests {
 
         std::fs::write(project.root.join("shop/shop.py"), "app = 2\n").unwrap();
         let error = Stamp::current(&project).unwrap_err();
-        assert!(error.message().contains("shop/shop.py changed"), "{}", error.message());
+        assert!(
+            error.message().contains("shop/shop.py changed"),
+            "{}",
+            error.message()
+        );
         assert!(error.hint_text().unwrap().contains("reflex-django build"));
 
         std::fs::create_dir(project.root.join("assets")).unwrap();
         std::fs::write(project.root.join("assets/logo.svg"), "<svg/>").unwrap();
         let error = Stamp::current(&project).unwrap_err();
-        assert!(error.message().contains("and 1 more file"), "{}", error.message());
+        assert!(
+            error.message().contains("and 1 more file"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]
     fn no_build_says_to_build() {
         let (_dir, project) = project();
         let error = Stamp::current(&project).unwrap_err();
-        assert!(error.message().contains("no production build"), "{}", error.message());
+        assert!(
+            error.message().contains("no production build"),
+            "{}",
+            error.message()
+        );
         assert!(error.hint_text().unwrap().contains("reflex-django build"));
     }
 }

@@ -61,12 +61,7 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<ExitCode> {
             human_bytes(tally.bytes)
         )
     };
-    let _ = writeln!(
-        out,
-        "\n{} built in {:.1}s",
-        "✓".green(),
-        built.seconds
-    );
+    let _ = writeln!(out, "\n{} built in {:.1}s", "✓".green(), built.seconds);
     let _ = writeln!(out, "{}", line("frontend", &built.frontend));
     if let Some(tally) = &built.static_files {
         let _ = writeln!(out, "{}", line("static", tally));

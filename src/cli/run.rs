@@ -138,14 +138,18 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         Mode::Dev => {
             let rules = ViteRules::new(&stack.table, &config.proxy.host, stack.ports.proxy);
             let keeper_console = console.clone();
-            Some(vite::spawn_keeper(vite_config.clone(), rules, move |event| match event {
-                KeeperEvent::Patched => repatched.send_modify(|n| *n += 1),
-                KeeperEvent::Failed(e) => keeper_console.say(&format!(
-                    "{} cannot keep Django's proxy rules in {}: {e}",
-                    "✗".red(),
-                    vite::CONFIG_PATH
-                )),
-            })?)
+            Some(vite::spawn_keeper(
+                vite_config.clone(),
+                rules,
+                move |event| match event {
+                    KeeperEvent::Patched => repatched.send_modify(|n| *n += 1),
+                    KeeperEvent::Failed(e) => keeper_console.say(&format!(
+                        "{} cannot keep Django's proxy rules in {}: {e}",
+                        "✗".red(),
+                        vite::CONFIG_PATH
+                    )),
+                },
+            )?)
         }
         Mode::Prod => None,
     };
@@ -158,20 +162,21 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let _live = live::LiveRun::record(&stack)?;
 
     let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let pages = match (&stack.build, stack.ports.frontend) {
-        // Pages come from the build, served from disk.
-        (Some(build), _) => {
-            let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
-            Pages::Built(Frontend::new(&dir, &build.routes).with_context(|| {
-                format!("cannot open the built frontend in {}", dir.display())
-            })?)
-        }
-        // Pages come from Reflex's dev server, so the front door serves the whole app.
-        (None, Some(frontend)) => {
-            Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
-        }
-        (None, None) => Pages::Backend,
-    };
+    let pages =
+        match (&stack.build, stack.ports.frontend) {
+            // Pages come from the build, served from disk.
+            (Some(build), _) => {
+                let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
+                Pages::Built(Frontend::new(&dir, &build.routes).with_context(|| {
+                    format!("cannot open the built frontend in {}", dir.display())
+                })?)
+            }
+            // Pages come from Reflex's dev server, so the front door serves the whole app.
+            (None, Some(frontend)) => {
+                Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
+            }
+            (None, None) => Pages::Backend,
+        };
     let front_door = FrontDoor {
         table: stack.table.clone(),
         django: Upstream::new("django", local(stack.ports.django), django.state()),
@@ -319,7 +324,11 @@ fn print_banner(console: &Console, stack: &Stack) {
         }
     }
     for warning in &stack.warnings {
-        let mut text = format!("{} {}", "warning:".yellow().bold(), warning.problem.message());
+        let mut text = format!(
+            "{} {}",
+            "warning:".yellow().bold(),
+            warning.problem.message()
+        );
         if let Some(hint) = warning.problem.hint_text() {
             text.push_str(&format!("\n  {} {hint}", "hint:".cyan()));
         }

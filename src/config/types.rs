@@ -320,16 +320,18 @@ impl Cidr {
         let text = text.trim();
         text.parse::<ipnet::IpNet>()
             .ok()
-            .or_else(|| text.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
+            .or_else(|| {
+                text.parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
             .map(|net| Cidr(net.trunc()))
     }
 
     pub fn contains(&self, ip: std::net::IpAddr) -> bool {
         // An IPv4 peer on a dual-stack socket shows up as ::ffff:a.b.c.d.
         let ip = match ip {
-            std::net::IpAddr::V6(v6) => v6
-                .to_ipv4_mapped()
-                .map_or(ip, std::net::IpAddr::V4),
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
             v4 => v4,
         };
         self.0.contains(&ip)
@@ -371,9 +373,7 @@ pub struct PublicUrl {
 impl PublicUrl {
     pub fn parse(text: &str) -> Result<PublicUrl, String> {
         let text = text.trim().trim_end_matches('/');
-        let uri: http::Uri = text
-            .parse()
-            .map_err(|_| format!("`{text}` is not a URL"))?;
+        let uri: http::Uri = text.parse().map_err(|_| format!("`{text}` is not a URL"))?;
         let secure = match uri.scheme_str() {
             Some("https") => true,
             Some("http") => false,
@@ -539,7 +539,11 @@ mod tests {
         assert!(net.contains("::ffff:10.9.9.9".parse().unwrap()));
         let one = Cidr::parse(" 192.168.1.5 ").unwrap();
         assert_eq!(one.to_string(), "192.168.1.5/32");
-        assert!(Cidr::parse("fd00::/8").unwrap().contains("fd12::1".parse().unwrap()));
+        assert!(
+            Cidr::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
         assert_eq!(Cidr::parse("10.0.0.0/33"), None);
         assert_eq!(Cidr::parse("proxy.local"), None);
     }

@@ -191,12 +191,17 @@ pub(crate) fn content_type(path: &Path) -> HeaderValue {
     if path.extension().is_some_and(|e| e == "html") {
         return HeaderValue::from_static("text/html; charset=utf-8");
     }
-    mime_guess::from_path(path)
-        .first_raw()
-        .map_or(HeaderValue::from_static("application/octet-stream"), HeaderValue::from_static)
+    mime_guess::from_path(path).first_raw().map_or(
+        HeaderValue::from_static("application/octet-stream"),
+        HeaderValue::from_static,
+    )
 }
 
-pub(crate) fn finish_headers(headers: &mut HeaderMap, etag: &HeaderValue, cache_control: &'static str) {
+pub(crate) fn finish_headers(
+    headers: &mut HeaderMap,
+    etag: &HeaderValue,
+    cache_control: &'static str,
+) {
     headers.insert(header::ETAG, etag.clone());
     headers.insert(
         header::CACHE_CONTROL,
@@ -344,7 +349,10 @@ mod tests {
         let root = Root::new(dir.path()).unwrap();
         assert!(root.file(Path::new("css/site.css")).unwrap().is_some());
         assert!(root.file(Path::new("alias.css")).unwrap().is_some());
-        assert!(root.file(Path::new("css")).unwrap().is_none(), "a directory");
+        assert!(
+            root.file(Path::new("css")).unwrap().is_none(),
+            "a directory"
+        );
         assert!(root.file(Path::new("out/secret.txt")).unwrap().is_none());
         assert!(root.file(Path::new("missing/x.css")).unwrap().is_none());
         assert!(root.file(Path::new("css/site.css/x")).unwrap().is_none());

@@ -117,8 +117,14 @@ impl Forwarder {
             Handler::Health => {
                 let door = &self.front_door;
                 let children = [
-                    (door.django.name.as_str(), door.django.state.borrow().clone()),
-                    (door.reflex.name.as_str(), door.reflex.state.borrow().clone()),
+                    (
+                        door.django.name.as_str(),
+                        door.django.state.borrow().clone(),
+                    ),
+                    (
+                        door.reflex.name.as_str(),
+                        door.reflex.state.borrow().clone(),
+                    ),
                 ];
                 let draining = *lifetime.shutdown.borrow();
                 return health::report(request.method(), &children, draining).map(body::own);
@@ -282,7 +288,10 @@ async fn serve_file<B>(
     }
     let (method, headers) = (request.method(), request.headers());
     let path = request.uri().path();
-    if let Some(response) = hot.get(path).and_then(|entry| entry.respond(method, headers)) {
+    if let Some(response) = hot
+        .get(path)
+        .and_then(|entry| entry.respond(method, headers))
+    {
         return response;
     }
     let found = tokio::task::spawn_blocking(move || {

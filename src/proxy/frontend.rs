@@ -280,13 +280,20 @@ mod tests {
             .unwrap()
             .to_string_lossy()
             .into_owned();
-        (name, answer.status.map(|s| s.as_u16()), answer.cache_control)
+        (
+            name,
+            answer.status.map(|s| s.as_u16()),
+            answer.cache_control,
+        )
     }
 
     #[test]
     fn resolves_pages_files_dynamic_routes_and_unknown_paths() {
         let (_dir, f) = build();
-        assert_eq!(served(&f, "/"), ("index.html".into(), None, files::REVALIDATE));
+        assert_eq!(
+            served(&f, "/"),
+            ("index.html".into(), None, files::REVALIDATE)
+        );
         assert_eq!(served(&f, "/notes").0, "notes.html");
         assert_eq!(served(&f, "/notes/").0, "notes/index.html");
         assert_eq!(
@@ -295,9 +302,15 @@ mod tests {
         );
         assert_eq!(served(&f, "/favicon.ico").2, files::REVALIDATE);
         // A dynamic route has no file: the shell, with 200.
-        assert_eq!(served(&f, "/post/42"), ("404.html".into(), None, files::REVALIDATE));
+        assert_eq!(
+            served(&f, "/post/42"),
+            ("404.html".into(), None, files::REVALIDATE)
+        );
         // Unknown: the shell, with 404.
-        assert_eq!(served(&f, "/nope"), ("404.html".into(), Some(404), files::REVALIDATE));
+        assert_eq!(
+            served(&f, "/nope"),
+            ("404.html".into(), Some(404), files::REVALIDATE)
+        );
         assert_eq!(served(&f, "/assets/missing.js").1, Some(404));
         assert_eq!(served(&f, "/404").1, Some(404));
     }
@@ -306,7 +319,10 @@ mod tests {
     fn traversal_is_refused() {
         let (_dir, f) = build();
         assert_eq!(f.resolve("/../etc/passwd").err(), Some(BadPath::Malformed));
-        assert_eq!(f.resolve("/%2e%2e/etc/passwd").err(), Some(BadPath::Malformed));
+        assert_eq!(
+            f.resolve("/%2e%2e/etc/passwd").err(),
+            Some(BadPath::Malformed)
+        );
         assert_eq!(f.resolve("/.web/x").err(), Some(BadPath::Hidden));
     }
 }

@@ -84,7 +84,10 @@ mod tests {
         assert_eq!(response.status(), 200);
         assert_eq!(json(response).await["status"], "ready");
 
-        let starting = [("django", ChildState::Ready), ("reflex", ChildState::Starting)];
+        let starting = [
+            ("django", ChildState::Ready),
+            ("reflex", ChildState::Starting),
+        ];
         let response = report(&Method::GET, &starting, false);
         assert_eq!(response.status(), 503);
         let body = json(response).await;

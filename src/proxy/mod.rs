@@ -78,10 +78,10 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use frontend::Frontend;
+pub use headers::{VIA, came_through_front_door};
 /// How long the front door answers a small file from memory before it looks at the
 /// disk again.
 pub use hot::TTL as FILE_MEMORY_TTL;
-pub use headers::{VIA, came_through_front_door};
 pub use ipnet::IpNet;
 pub use server::serve;
 pub use state::ChildState;

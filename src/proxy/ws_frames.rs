@@ -105,7 +105,13 @@ mod tests {
     fn follows_frames_fed_in_any_pieces() {
         let mut stream = Vec::new();
         let mut ends = Vec::new();
-        for (len, masked) in [(0, false), (5, false), (300, true), (70_000, false), (125, true)] {
+        for (len, masked) in [
+            (0, false),
+            (5, false),
+            (300, true),
+            (70_000, false),
+            (125, true),
+        ] {
             stream.extend(frame(len, masked));
             ends.push(stream.len());
         }
@@ -115,7 +121,11 @@ mod tests {
             for chunk in stream.chunks(piece) {
                 b.feed(chunk);
                 seen += chunk.len();
-                assert_eq!(b.at_boundary(), ends.contains(&seen), "piece {piece}, at {seen}");
+                assert_eq!(
+                    b.at_boundary(),
+                    ends.contains(&seen),
+                    "piece {piece}, at {seen}"
+                );
             }
         }
     }

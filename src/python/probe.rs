@@ -31,7 +31,7 @@ pub struct Package {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum DjangoFacts {
-    Loaded(Settings),
+    Loaded(Box<Settings>),
     Failed { error: String },
 }
 

@@ -44,8 +44,10 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
     };
     let security = &settings.security;
     if settings.debug {
-        error(Error::new("DEBUG is on: Django shows tracebacks and settings to anyone")
-            .hint(env_hint("set DEBUG = False", "DEBUG=0")));
+        error(
+            Error::new("DEBUG is on: Django shows tracebacks and settings to anyone")
+                .hint(env_hint("set DEBUG = False", "DEBUG=0")),
+        );
     }
     if let Some(why) = &security.weak_secret_key {
         error(Error::new(format!(
@@ -59,23 +61,28 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
     }
     let hosts = &security.allowed_hosts;
     if hosts.is_empty() {
-        error(Error::new("ALLOWED_HOSTS is empty: Django answers every request with 400")
-            .hint(env_hint(
-                "list the host names the app is served under in ALLOWED_HOSTS",
-                "ALLOWED_HOSTS=example.com",
-            )));
+        error(
+            Error::new("ALLOWED_HOSTS is empty: Django answers every request with 400").hint(
+                env_hint(
+                    "list the host names the app is served under in ALLOWED_HOSTS",
+                    "ALLOWED_HOSTS=example.com",
+                ),
+            ),
+        );
     } else if let Some(url) = deployment.public_url
         && !host_allowed(hosts, host_of(&url.authority))
     {
-        error(Error::new(format!(
-            "ALLOWED_HOSTS ({}) does not allow {}, the host of public_url",
-            hosts.join(", "),
-            host_of(&url.authority)
-        ))
-        .hint(env_hint(
-            &format!("add \"{}\" to ALLOWED_HOSTS", host_of(&url.authority)),
-            &format!("ALLOWED_HOSTS={}", host_of(&url.authority)),
-        )));
+        error(
+            Error::new(format!(
+                "ALLOWED_HOSTS ({}) does not allow {}, the host of public_url",
+                hosts.join(", "),
+                host_of(&url.authority)
+            ))
+            .hint(env_hint(
+                &format!("add \"{}\" to ALLOWED_HOSTS", host_of(&url.authority)),
+                &format!("ALLOWED_HOSTS={}", host_of(&url.authority)),
+            )),
+        );
     }
     let mut warn = |problem: Error| {
         out.push(Finding {
@@ -84,8 +91,10 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
         })
     };
     if hosts.iter().any(|h| h == "*") {
-        warn(Error::new("ALLOWED_HOSTS contains `*`: any Host header is accepted")
-            .hint("list the host names the app is served under"));
+        warn(
+            Error::new("ALLOWED_HOSTS contains `*`: any Host header is accepted")
+                .hint("list the host names the app is served under"),
+        );
     }
     if !security.session_cookie_httponly {
         warn(
@@ -100,11 +109,13 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
             ("CSRF_COOKIE_SECURE", security.csrf_cookie_secure),
         ] {
             if !secure {
-                warn(Error::new(format!(
-                    "{name} is off although the app is served over https: the cookie also \
+                warn(
+                    Error::new(format!(
+                        "{name} is off although the app is served over https: the cookie also \
                      travels over plain http"
-                ))
-                .hint(format!("set {name} = True")));
+                    ))
+                    .hint(format!("set {name} = True")),
+                );
             }
         }
     }
@@ -112,20 +123,28 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
         let host = host_of(&url.authority);
         let local = host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1";
         if !url.secure && !local && security.session_cookie_secure {
-            warn(Error::new(format!(
-                "SESSION_COOKIE_SECURE is on but public_url is {}: browsers never send the \
+            warn(
+                Error::new(format!(
+                    "SESSION_COOKIE_SECURE is on but public_url is {}: browsers never send the \
                  session cookie over http, so nobody stays signed in",
-                url.origin()
-            ))
-            .hint("serve the app over https (set public_url to its https:// address)"));
+                    url.origin()
+                ))
+                .hint("serve the app over https (set public_url to its https:// address)"),
+            );
         }
         let origin = url.origin();
-        if !security.csrf_trusted_origins.iter().any(|o| origin_trusted(o, &origin)) {
-            warn(Error::new(format!(
-                "CSRF_TRUSTED_ORIGINS does not list {origin}: form posts (the admin's \
+        if !security
+            .csrf_trusted_origins
+            .iter()
+            .any(|o| origin_trusted(o, &origin))
+        {
+            warn(
+                Error::new(format!(
+                    "CSRF_TRUSTED_ORIGINS does not list {origin}: form posts (the admin's \
                  sign-in) fail with 403 wherever the Host a proxy passes differs from it"
-            ))
-            .hint(format!("add \"{origin}\" to CSRF_TRUSTED_ORIGINS")));
+                ))
+                .hint(format!("add \"{origin}\" to CSRF_TRUSTED_ORIGINS")),
+            );
         }
     }
     let sqlite = settings
@@ -133,12 +152,14 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
         .iter()
         .any(|e| e.contains("sqlite"));
     if sqlite && deployment.django_workers > 1 {
-        warn(Error::new(format!(
-            "SQLite with {} Django workers: concurrent writes wait for each other and may \
+        warn(
+            Error::new(format!(
+                "SQLite with {} Django workers: concurrent writes wait for each other and may \
              fail with `database is locked`",
-            deployment.django_workers
-        ))
-        .hint("use PostgreSQL for production, or set `django.workers: 1`"));
+                deployment.django_workers
+            ))
+            .hint("use PostgreSQL for production, or set `django.workers: 1`"),
+        );
     }
     out
 }
@@ -251,7 +272,10 @@ mod tests {
         assert!(messages(&audit(&s, &deployment(Some(&url))), Severity::Error).is_empty());
         let other = PublicUrl::parse("https://example.com").unwrap();
         let errors = messages(&audit(&s, &deployment(Some(&other))), Severity::Error);
-        assert!(errors[0].contains("does not allow example.com"), "{errors:?}");
+        assert!(
+            errors[0].contains("does not allow example.com"),
+            "{errors:?}"
+        );
     }
 
     #[test]
@@ -282,10 +306,20 @@ mod tests {
     #[test]
     fn secure_cookies_on_plain_http_lock_everyone_out() {
         let url = PublicUrl::parse("http://example.com").unwrap();
-        let warnings = messages(&audit(&settings(), &deployment(Some(&url))), Severity::Warning);
-        assert!(warnings.iter().any(|w| w.contains("never send the session cookie")));
+        let warnings = messages(
+            &audit(&settings(), &deployment(Some(&url))),
+            Severity::Warning,
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("never send the session cookie"))
+        );
         let local = PublicUrl::parse("http://localhost:8000").unwrap();
-        let warnings = messages(&audit(&settings(), &deployment(Some(&local))), Severity::Warning);
+        let warnings = messages(
+            &audit(&settings(), &deployment(Some(&local))),
+            Severity::Warning,
+        );
         assert!(!warnings.iter().any(|w| w.contains("never send")));
     }
 }

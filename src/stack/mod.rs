@@ -106,7 +106,7 @@ impl Stack {
         let report = probe::probe(&python, &project.root, &child_env, true)?;
         let django_settings =
             match &report.django {
-                Some(DjangoFacts::Loaded(settings)) => Some(settings.clone()),
+                Some(DjangoFacts::Loaded(settings)) => Some((**settings).clone()),
                 Some(DjangoFacts::Failed { error }) => {
                     return Err(Error::new(format!("Django's settings do not load: {error}")).hint(
                     "run `reflex-django check` to see the whole error; `reflex-django doctor` \
@@ -143,9 +143,10 @@ impl Stack {
                     .hint("set `django.server: auto` (uvicorn or granian, with workers)"));
                 }
                 let settings = django_settings.as_ref().ok_or_else(|| {
-                    resolved.settings_module().err().unwrap_or_else(|| {
-                        Error::new("Django's settings were not checked")
-                    })
+                    resolved
+                        .settings_module()
+                        .err()
+                        .unwrap_or_else(|| Error::new("Django's settings were not checked"))
                 })?;
                 let (stamp, findings) =
                     production_checks(&project, &resolved, settings, django_workers);

@@ -205,7 +205,10 @@ impl Door {
         reflex: SocketAddr,
         frontend: SocketAddr,
     ) -> Door {
-        Door::spec(django, reflex).dev_server(frontend).start().await
+        Door::spec(django, reflex)
+            .dev_server(frontend)
+            .start()
+            .await
     }
 
     pub async fn start_with(
