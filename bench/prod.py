@@ -18,7 +18,6 @@ Needs wrk (apt-get install wrk) and the test venv with bun (source scripts/env.s
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -35,7 +34,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "tests" / "e2e"), str(HERE)]
-from django_proxy import wrk  # noqa: E402
+from bench_support import parse_args, prepare, wrk  # noqa: E402
 from e2e_support import Stack, free_port, wait_for  # noqa: E402
 from reflex_events import event_rate  # noqa: E402
 
@@ -82,23 +81,8 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--binary", default="target/release/reflex-django")
-    parser.add_argument("--seconds", type=int, default=5)
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
-    binary = os.path.abspath(args.binary)
-    if not shutil.which("wrk"):
-        sys.exit("error: wrk is not installed\nhint: apt-get install wrk")
-    if not os.path.exists(binary):
-        sys.exit(f"error: {binary} does not exist\nhint: cargo build --release")
-    python = os.environ.get("REFLEX_DJANGO_TEST_PYTHON")
-    if not python:
-        sys.exit("error: REFLEX_DJANGO_TEST_PYTHON is not set\nhint: source scripts/env.sh")
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REFLEX_DJANGO_")}
-    env["VIRTUAL_ENV"] = str(Path(python).parent.parent)
-    env["REFLEX_DJANGO_BIN"] = binary
+    args = parse_args(__doc__, connections=16)
+    binary, python, env = prepare(args.binary)
     cpus = os.cpu_count() or 1
     procs: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp:

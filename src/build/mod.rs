@@ -144,15 +144,7 @@ fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     // Collect and compile with the settings production will run with.
     let env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
     let report = probe::probe(&python, &project.root, &env, true)?;
-    for (module, dist) in [("reflex", "reflex"), ("django", "django")] {
-        if !report.package(module).is_some_and(|p| p.importable) {
-            return Err(Error::new(format!(
-                "{module} is not installed in {}",
-                python.path.display()
-            ))
-            .hint(format!("{} -m pip install {dist}", python.path.display())));
-        }
-    }
+    report.require_django_and_reflex(&python.path)?;
     let has_plugin = report
         .package("reflex_django")
         .is_some_and(|p| p.importable);

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::Args;
 use owo_colors::OwoColorize;
-use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::build::{self, Tally};
@@ -25,21 +24,14 @@ pub struct BuildArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<ExitCode> {
-    let mut flags = Vec::new();
-    if let Some(url) = &args.public_url {
-        flags.push(FlagValue {
-            path: "public_url",
-            flag: "--public-url",
-            value: Value::from(url.clone()),
-        });
-    }
-    if let Some(port) = args.port {
-        flags.push(FlagValue {
-            path: "proxy.port",
-            flag: "--port",
-            value: Value::from(port),
-        });
-    }
+    let flags: Vec<FlagValue> = [
+        args.public_url
+            .map(|url| FlagValue::new("public_url", "--public-url", url)),
+        args.port.map(|port| FlagValue::new("proxy.port", "--port", port)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let (project, resolved) = global.load(flags)?;
     let built = build::build(&project, &resolved)?;
 

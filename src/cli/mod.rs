@@ -121,30 +121,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 impl GlobalArgs {
     /// The configuration values given as flags.
     pub fn flag_values(&self) -> Vec<FlagValue> {
-        let mut flags = Vec::new();
-        let path_str = |p: &PathBuf| serde_json::Value::String(p.to_string_lossy().into_owned());
-        if let Some(settings) = &self.settings {
-            flags.push(FlagValue {
-                path: "settings_module",
-                flag: "--settings",
-                value: settings.clone().into(),
-            });
-        }
-        if let Some(python) = &self.python {
-            flags.push(FlagValue {
-                path: "python",
-                flag: "--python",
-                value: path_str(python),
-            });
-        }
-        if let Some(env_file) = &self.env_file {
-            flags.push(FlagValue {
-                path: "env_file",
-                flag: "--env-file",
-                value: path_str(env_file),
-            });
-        }
-        flags
+        let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+        [
+            self.settings
+                .clone()
+                .map(|s| FlagValue::new("settings_module", "--settings", s)),
+            self.python
+                .as_ref()
+                .map(|p| FlagValue::new("python", "--python", path(p))),
+            self.env_file
+                .as_ref()
+                .map(|p| FlagValue::new("env_file", "--env-file", path(p))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     pub fn project(&self) -> Result<Project> {

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use clap::Args;
 use owo_colors::OwoColorize;
-use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::config::FlagValue;
@@ -62,36 +61,19 @@ impl From<EnvArg> for Mode {
 
 impl RunArgs {
     fn flag_values(&self) -> Vec<FlagValue> {
-        let mut flags = Vec::new();
-        if let Some(port) = self.port {
-            flags.push(FlagValue {
-                path: "proxy.port",
-                flag: "--port",
-                value: Value::from(port),
-            });
-        }
-        if let Some(port) = self.frontend_port {
-            flags.push(FlagValue {
-                path: "reflex.frontend_port",
-                flag: "--frontend-port",
-                value: Value::from(port),
-            });
-        }
-        if let Some(host) = &self.host {
-            flags.push(FlagValue {
-                path: "proxy.host",
-                flag: "--host",
-                value: Value::from(host.clone()),
-            });
-        }
-        if let Some(workers) = self.workers {
-            flags.push(FlagValue {
-                path: "django.workers",
-                flag: "--workers",
-                value: Value::from(workers),
-            });
-        }
-        flags
+        [
+            self.port.map(|p| FlagValue::new("proxy.port", "--port", p)),
+            self.frontend_port
+                .map(|p| FlagValue::new("reflex.frontend_port", "--frontend-port", p)),
+            self.host
+                .clone()
+                .map(|h| FlagValue::new("proxy.host", "--host", h)),
+            self.workers
+                .map(|w| FlagValue::new("django.workers", "--workers", w)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 

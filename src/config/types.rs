@@ -224,33 +224,43 @@ pub struct Port(pub u16);
 
 impl<'de> Deserialize<'de> for Port {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Port;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a port number from 1 to 65535")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Port, E> {
-                match u16::try_from(v) {
-                    Ok(p) if p > 0 => Ok(Port(p)),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Port, E> {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => self.visit_u64(n),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-                }
+        positive(d, "a port number from 1 to 65535").map(Port)
+    }
+}
+
+/// A whole number from 1 to `T::MAX`, written as a number or a numeric string (env
+/// variables are strings).
+fn positive<'de, D, T>(d: D, expecting: &'static str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct V<T>(&'static str, std::marker::PhantomData<T>);
+    impl<T: TryFrom<u64>> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            match T::try_from(v) {
+                Ok(n) if v > 0 => Ok(n),
+                _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
             }
         }
-        d.deserialize_any(V)
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            match v.trim().parse::<u64>() {
+                Ok(n) => self.visit_u64(n),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
     }
+    d.deserialize_any(V(expecting, std::marker::PhantomData))
 }
 
 impl fmt::Display for Port {
@@ -281,32 +291,7 @@ pub struct Count(pub u32);
 
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a whole number of at least 1")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Count, E> {
-                match u32::try_from(v) {
-                    Ok(n) if n > 0 => Ok(Count(n)),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Count, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Count, E> {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => self.visit_u64(n),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-                }
-            }
-        }
-        d.deserialize_any(V)
+        positive(d, "a whole number of at least 1").map(Count)
     }
 }
 

@@ -74,6 +74,21 @@ impl Report {
     pub fn package(&self, module: &str) -> Option<&Package> {
         self.packages.get(module)
     }
+
+    /// Django and Reflex, which `run` and `build` cannot do without; the error says
+    /// how to install the first one missing into `python`.
+    pub fn require_django_and_reflex(&self, python: &Path) -> Result<()> {
+        for module in ["django", "reflex"] {
+            if !self.package(module).is_some_and(|p| p.importable) {
+                return Err(Error::new(format!(
+                    "{module} is not installed in {}",
+                    python.display()
+                ))
+                .hint(format!("{} -m pip install {module}", python.display())));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs the probe with `env` on top of ours. `django` also loads the settings (which

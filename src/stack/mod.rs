@@ -115,15 +115,7 @@ impl Stack {
                 }
                 None => None,
             };
-        for (module, dist) in [("django", "django"), ("reflex", "reflex")] {
-            if !report.package(module).is_some_and(|p| p.importable) {
-                return Err(Error::new(format!(
-                    "{module} is not installed in {}",
-                    python.path.display()
-                ))
-                .hint(format!("{} -m pip install {dist}", python.path.display())));
-            }
-        }
+        report.require_django_and_reflex(&python.path)?;
         let django_server = django::Server::resolve(config.django.server, &report)?;
         let django_workers = match mode {
             Mode::Dev => 1,

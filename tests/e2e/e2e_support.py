@@ -167,6 +167,16 @@ class Stack:
                 continue
         return found
 
+    def finish(self) -> int:
+        """Ctrl-C, then make sure nothing of the run is left (killing what is, after
+        reporting it); returns the exit code."""
+        code = self.stop()
+        try:
+            wait_for(lambda: not self.leftovers(), 5, "every process of the run to end", 0.2)
+        finally:
+            self.kill_everything()
+        return code
+
     def leftovers(self) -> list[int]:
         return processes_with_marker(self.marker)
 

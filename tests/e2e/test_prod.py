@@ -52,11 +52,7 @@ def prod(prod_root, run_env):
         stack.start(timeout=180)
         yield stack
     finally:
-        code = stack.stop()
-        try:
-            wait_for(lambda: not stack.leftovers(), 5, "every process of the run to end", 0.2)
-        finally:
-            stack.kill_everything()
+        code = stack.finish()
         assert code == 0, f"run exited with {code}:\n{stack.log()}"
 
 
