@@ -27,7 +27,8 @@ pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<ExitCode> {
     let flags: Vec<FlagValue> = [
         args.public_url
             .map(|url| FlagValue::new("public_url", "--public-url", url)),
-        args.port.map(|port| FlagValue::new("proxy.port", "--port", port)),
+        args.port
+            .map(|port| FlagValue::new("proxy.port", "--port", port)),
     ]
     .into_iter()
     .flatten()
