@@ -44,3 +44,14 @@ pub fn contract(resolved: &Resolved) -> Vec<(String, String)> {
     }
     vars
 }
+
+/// Tells Django's settings the mode (`dev` or `prod`): the settings `init` writes turn
+/// DEBUG off in production.
+pub const MODE_VAR: &str = "REFLEX_DJANGO_ENV";
+
+/// [`contract`] for a run, a build or a check in `mode` (`dev`, `prod`).
+pub fn contract_for(resolved: &Resolved, mode: &str) -> Vec<(String, String)> {
+    let mut vars = contract(resolved);
+    vars.push((MODE_VAR.into(), mode.into()));
+    vars
+}

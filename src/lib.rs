@@ -4,11 +4,13 @@
 //! in-process as well as through the real executable.
 
 pub mod atomic;
+pub mod build;
 pub mod bun;
 pub mod child_env;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod hash;
 pub mod ports;
 pub mod progress;
 pub mod project;

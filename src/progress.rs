@@ -1,11 +1,14 @@
 //! Progress for long work: a spinner with elapsed time per step on a terminal, plain
 //! lines otherwise (logs and CI stay readable).
 
-use std::io::{IsTerminal, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Read, Write};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use owo_colors::OwoColorize;
+
+use crate::error::{Context, Error, Result};
 
 /// One step of long work.
 pub struct Step {
@@ -75,6 +78,113 @@ impl Step {
         let mut err = anstream::stderr().lock();
         let _ = writeln!(err, "{line}");
     }
+}
+
+/// Runs `cmd` as the work of `step`, its output captured: on a terminal the spinner
+/// shows the latest line. On failure the error names `what`, carries the last lines
+/// and `hint`; on success the output is returned.
+pub fn run(step: Step, cmd: &mut Command, what: &str, hint: &str) -> Result<String> {
+    match capture(&step, cmd, what) {
+        Ok(output) => {
+            step.done("");
+            Ok(output)
+        }
+        Err(e) => {
+            step.fail();
+            Err(e.hint(hint))
+        }
+    }
+}
+
+/// Runs `cmd` as part of `step` (which goes on); see [`run`].
+pub fn capture(step: &Step, cmd: &mut Command, what: &str) -> Result<String> {
+    let (status, output) = run_captured(step, cmd)?;
+    if status.success() {
+        return Ok(output);
+    }
+    let tail: Vec<&str> = output.lines().rev().take(TAIL_LINES).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    Err(Error::new(format!("{what} failed ({status})")).cause(tail.join("\n")))
+}
+
+/// Lines of a failed command's output shown with its error.
+const TAIL_LINES: usize = 30;
+
+fn run_captured(step: &Step, cmd: &mut Command) -> Result<(ExitStatus, String)> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run {program}"))?;
+    let (lines, received) = std::sync::mpsc::channel::<String>();
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|pipe| {
+        let lines = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(std::io::Result::ok) {
+                if lines.send(line).is_err() {
+                    return;
+                }
+            }
+        })
+    })
+    .collect();
+    drop(lines);
+    let mut output = String::new();
+    for line in received {
+        let shown = strip_ansi(&line);
+        let shown = shown.trim();
+        if !shown.is_empty() {
+            step.set_message(shown);
+        }
+        output.push_str(&line);
+        output.push('\n');
+    }
+    for reader in readers {
+        let _ = reader.join();
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for {program}"))?;
+    Ok((status, output))
+}
+
+/// `text` without terminal colour codes, for the one-line spinner message.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ … final byte in @..~
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c == '\r' {
+            out.clear();
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub fn format_elapsed(d: Duration) -> String {

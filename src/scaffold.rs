@@ -338,7 +338,9 @@ pub fn write_env_file(dir: &Path) -> Result<bool> {
     }
     let text = format!(
         "# Made by `reflex-django init`. Keep it secret; it is in .gitignore.\n\
-         SECRET_KEY={}\nDEBUG=1\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n",
+         SECRET_KEY={}\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n\
+         # DEBUG is on under `reflex-django run` and off under `run --env prod`;\n\
+         # DEBUG=0 or DEBUG=1 here decides for both.\n",
         secret_key()?
     );
     crate::atomic::write(&path, text.as_bytes(), 0o600)?;

@@ -258,3 +258,82 @@ fn run_without_bun_says_how_to_get_it() {
         2
     ));
 }
+
+/// `doctor --prod` on a fresh `startproject`: no build, and the audit's three errors,
+/// each with its fix.
+#[test]
+fn doctor_prod_audits_a_startproject() {
+    let project = common::DjangoProject::new();
+    let out = project
+        .cmd()
+        .args(["doctor", "--prod"])
+        .env("REFLEX_DJANGO_PROXY_PORT", "18745")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = stdout(&out);
+    for expected in [
+        "✗ build            there is no production build",
+        "hint: run `reflex-django build` first",
+        "✗ audit            DEBUG is on",
+        "✗ audit            SECRET_KEY is not fit for production: it is the insecure key Django's startproject makes",
+        "✗ audit            ALLOWED_HOSTS is empty",
+        "secrets.token_urlsafe(50)",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
+    // Production needs no bun and no Vite port.
+    assert!(!text.contains("bun"), "{text}");
+    assert!(!text.contains("frontend port"), "{text}");
+}
+
+/// A build stamp for the project as it is now, as `build` would leave it.
+fn fake_build(root: &Path) {
+    let project = reflex_django::project::Project::at(root);
+    std::fs::create_dir_all(root.join(".web/build/client")).unwrap();
+    std::fs::write(root.join(".web/build/client/index.html"), "<html>").unwrap();
+    let stamp = reflex_django::build::Stamp {
+        version: "test".into(),
+        built_at: 0,
+        api_url: "http://localhost:8000".into(),
+        same_origin: true,
+        routes: vec!["index".into()],
+        static_root: None,
+        sources: reflex_django::build::stamp::fingerprint(&project).unwrap(),
+    };
+    stamp.write(root).unwrap();
+}
+
+#[test]
+fn run_env_prod_needs_a_build_and_passes_the_audit() {
+    let project = common::DjangoProject::new();
+    project.write("rxconfig.py", RXCONFIG);
+    project.write("app/app.py", "app = None\n");
+    let run = |project: &common::DjangoProject| {
+        let out = project
+            .cmd()
+            .args(["run", "--env", "prod", "--port", "18746"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        scrub(&stderr(&out), project.root())
+    };
+    insta::assert_snapshot!("run_env_prod_without_a_build", run(&project));
+
+    fake_build(project.root());
+    let text = run(&project);
+    assert!(
+        text.starts_with("error: the production audit: DEBUG is on"),
+        "{text}"
+    );
+    assert!(text.contains("hint: set DEBUG = False"), "{text}");
+
+    project.write("app/app.py", "app = 'changed'\n");
+    let text = run(&project);
+    assert!(
+        text.contains(
+            "the production build is stale: app/app.py changed since `reflex-django build`"
+        ),
+        "{text}"
+    );
+}

@@ -142,7 +142,8 @@ async fn keeps_host_sets_forwarded_headers_and_strips_hop_by_hop() {
     let json: Value = serde_json::from_slice(&body).unwrap();
     let headers = &json["headers"];
     assert_eq!(headers["host"], "localhost:3000");
-    assert_eq!(headers["x-forwarded-for"], "203.0.113.7, 127.0.0.1");
+    // The peer is not a trusted proxy, so its X-Forwarded-For is not believed.
+    assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
     assert_eq!(headers["x-forwarded-proto"], "http");
     assert_eq!(headers["x-forwarded-host"], "localhost:3000");
     assert_eq!(headers["cookie"], "sessionid=abc");
@@ -478,7 +479,7 @@ async fn a_broken_client_does_not_disturb_the_others() {
 }
 
 #[tokio::test]
-async fn shutdown_stops_accepting_and_closes_tunnels() {
+async fn shutdown_stops_accepting_and_tells_websockets_the_server_goes_away() {
     let (reflex, _closes) = ws_echo_upstream().await;
     let mut door = Door::start(echo_upstream("django").await, reflex).await;
     let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/_event/", door.addr))
@@ -491,11 +492,155 @@ async fn shutdown_stops_accepting_and_closes_tunnels() {
         TcpStream::connect(door.addr).await.is_err(),
         "still accepting"
     );
-    // The tunnel is gone: the client sees the end of the stream.
     let end = tokio::time::timeout(Duration::from_secs(5), ws.next())
         .await
         .unwrap();
-    assert!(!matches!(end, Some(Ok(Message::Text(_)))));
+    match end {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(u16::from(frame.code), 1001),
+        other => panic!("expected a going-away close frame, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn shutdown_lets_a_request_in_flight_finish() {
+    let (listener, slow) = local_listener().await;
+    serve_http(listener, |_req: Request<Incoming>| async {
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        Response::new(Full::new(Bytes::from_static(b"finished")))
+    });
+    let mut door = Door::start(slow, echo_upstream("reflex").await).await;
+    let addr = door.addr;
+    let in_flight = tokio::spawn(async move { get(addr, "/admin/slow/", "*/*").await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    door.shut_down().await;
+    let (status, _, body) = in_flight.await.unwrap();
+    assert_eq!((status.as_u16(), body.as_str()), (200, "finished"));
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "shutdown returned before the request finished"
+    );
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
+}
+
+/// A WebSocket upstream that sends large binary messages without pause.
+async fn ws_flood_upstream() -> std::net::SocketAddr {
+    let (listener, addr) = local_listener().await;
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                let mut n = 0u8;
+                loop {
+                    n = n.wrapping_add(1);
+                    if ws.send(Message::binary(vec![n; 100_000])).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn the_going_away_frame_never_cuts_a_frame_in_two() {
+    let door_reflex = ws_flood_upstream().await;
+    let mut door = Door::start(echo_upstream("django").await, door_reflex).await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/_event/", door.addr))
+        .await
+        .unwrap();
+    // Mid-stream: frames keep coming while the front door shuts down.
+    for _ in 0..3 {
+        assert!(matches!(ws.next().await, Some(Ok(Message::Binary(_)))));
+    }
+    let stop = tokio::spawn(async move { door.shut_down().await });
+    let mut whole = 0;
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("the stream ended without a close frame");
+        match next {
+            Some(Ok(Message::Binary(data))) => {
+                assert_eq!(data.len(), 100_000, "a cut message");
+                assert!(data.iter().all(|b| *b == data[0]), "a garbled message");
+                whole += 1;
+            }
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1001);
+                break;
+            }
+            other => {
+                panic!("expected whole messages, then going away; got {other:?} after {whole}")
+            }
+        }
+    }
+    stop.await.unwrap();
+}
+
+#[tokio::test]
+async fn health_says_whether_both_children_are_ready() {
+    let door = two_echoes().await;
+    let (status, headers, body) = get(door.addr, "/_reflex_django/health", "*/*").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["status"], "ready");
+    door.reflex_state.send(ChildState::Restarting).unwrap();
+    let (status, _, body) = get(door.addr, "/_reflex_django/health", "*/*").await;
+    assert_eq!(status, 503);
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["children"]["reflex"], "restarting");
+    assert_eq!(json["children"]["django"], "ready");
+    // The rest of the reserved prefix still belongs to Django.
+    door.reflex_state.send(ChildState::Ready).unwrap();
+    let (_, _, body) = get(door.addr, "/_reflex_django/session/", "*/*").await;
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["upstream"], "django");
+}
+
+#[tokio::test]
+async fn forwarded_headers_are_believed_from_trusted_proxies_only() {
+    let django = echo_upstream("django").await;
+    let seen = |door: &Door| {
+        let addr = door.addr;
+        async move {
+            let request = Request::get("/admin/")
+                .header("host", "shop.example.com")
+                .header("x-forwarded-for", "198.51.100.4, 203.0.113.9")
+                .header("x-forwarded-proto", "https")
+                .header("x-forwarded-host", "shop.example.com")
+                .body(Empty::<Bytes>::new())
+                .unwrap();
+            let body = send(addr, request)
+                .await
+                .into_body()
+                .collect()
+                .await
+                .unwrap();
+            let json: Value = serde_json::from_slice(&body.to_bytes()).unwrap();
+            json["headers"].clone()
+        }
+    };
+    // Our test client connects from 127.0.0.1.
+    let trusting = Door::spec(django, echo_upstream("reflex").await)
+        .trusted(&["127.0.0.0/8"])
+        .start()
+        .await;
+    let headers = seen(&trusting).await;
+    assert_eq!(headers["x-forwarded-for"], "203.0.113.9");
+    assert_eq!(headers["x-forwarded-proto"], "https");
+    assert_eq!(headers["x-forwarded-host"], "shop.example.com");
+
+    let wary = Door::spec(django, echo_upstream("reflex").await)
+        .trusted(&["10.0.0.0/8"])
+        .start()
+        .await;
+    let headers = seen(&wary).await;
+    assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
+    assert_eq!(headers["x-forwarded-proto"], "http");
 }
 
 /// A `Stream` of a tokio channel's items.

@@ -1,29 +1,48 @@
 //! `reflex-django doctor`: checks the environment, one line per check, with a fix for
-//! every problem. Exits 1 when any check fails.
+//! every problem. Exits 1 when any check fails. `--prod` checks what `run --env prod`
+//! needs instead: the build and the production audit (whose warnings do not fail).
 
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::Args;
 use owo_colors::OwoColorize;
 
 use super::GlobalArgs;
 use crate::config::DjangoServer;
 use crate::error::Error;
 use crate::python::probe::{self, DjangoFacts, Report};
+use crate::stack::audit::Severity;
+use crate::stack::{self, Mode};
 use crate::{bun, child_env, ports, python};
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Check for `run --env prod`: the build and the production audit of Django's
+    /// settings
+    #[arg(long)]
+    pub prod: bool,
+}
 
 struct Check {
     name: &'static str,
     outcome: Result<String, Error>,
+    /// A problem that does not fail the check (production audit warnings).
+    warning: bool,
 }
 
 impl Check {
     fn new(name: &'static str, outcome: Result<String, Error>) -> Self {
-        Check { name, outcome }
+        Check {
+            name,
+            outcome,
+            warning: false,
+        }
     }
 }
 
-pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCode> {
+    let mode = if args.prod { Mode::Prod } else { Mode::Dev };
     let mut checks = Vec::new();
     let mut proxy_port = (String::from("127.0.0.1"), 8000);
     let mut frontend_port = 3000;
@@ -59,7 +78,7 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
                     proxy_port = (config.proxy.host.clone(), config.proxy.port.0);
                     frontend_port = config.reflex.frontend_port.0;
                     let report = python::find(&project, &resolved).and_then(|py| {
-                        let env = child_env::contract(&resolved);
+                        let env = child_env::contract_for(&resolved, mode.name());
                         let django = resolved.config.settings_module.is_some();
                         probe::probe(&py, &project.root, &env, django).map(|r| (py, r))
                     });
@@ -69,42 +88,60 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
                             checks.push(python_check(&py, &report));
                             checks.extend(package_checks(&report, config.django.server));
                             checks.push(settings_check(&resolved, &report));
+                            if let (Mode::Prod, Some(DjangoFacts::Loaded(settings))) =
+                                (mode, &report.django)
+                            {
+                                checks.extend(production_checks(&project, &resolved, settings));
+                            }
                         }
                     }
                 }
             }
         }
     }
-    checks.push(Check::new(
-        "bun",
-        bun::find().map(|b| format!("{} at {}", b.version, b.path.display())),
-    ));
+    // Production needs bun to build only, not to run.
+    if mode == Mode::Dev {
+        checks.push(Check::new(
+            "bun",
+            bun::find().map(|b| format!("{} at {}", b.version, b.path.display())),
+        ));
+    }
     let (host, port) = proxy_port;
     checks.push(Check::new(
         "front door port",
         ports::ensure_free(&host, port, "the front door", "--port")
             .map(|_| format!("{host}:{port} is free")),
     ));
-    checks.push(Check::new(
-        "frontend port",
-        ports::ensure_free(
-            "0.0.0.0",
-            frontend_port,
-            "Reflex's frontend",
-            "--frontend-port",
-        )
-        .map(|_| format!("{frontend_port} is free")),
-    ));
+    if mode == Mode::Dev {
+        checks.push(Check::new(
+            "frontend port",
+            ports::ensure_free(
+                "0.0.0.0",
+                frontend_port,
+                "Reflex's frontend",
+                "--frontend-port",
+            )
+            .map(|_| format!("{frontend_port} is free")),
+        ));
+    }
 
     let mut out = anstream::stdout().lock();
-    let failed = checks.iter().filter(|c| c.outcome.is_err()).count();
+    let failed = checks
+        .iter()
+        .filter(|c| c.outcome.is_err() && !c.warning)
+        .count();
     for check in &checks {
         match &check.outcome {
             Ok(detail) => {
                 let _ = writeln!(out, "{} {:<16} {}", "✓".green(), check.name, detail);
             }
             Err(e) => {
-                let _ = writeln!(out, "{} {:<16} {}", "✗".red(), check.name, e.message());
+                let mark = if check.warning {
+                    "!".yellow().to_string()
+                } else {
+                    "✗".red().to_string()
+                };
+                let _ = writeln!(out, "{mark} {:<16} {}", check.name, e.message());
                 if let Some(hint) = e.hint_text() {
                     let _ = writeln!(out, "  {:<16} {} {}", "", "hint:".cyan(), hint);
                 }
@@ -118,6 +155,42 @@ pub fn run(global: &GlobalArgs) -> crate::error::Result<ExitCode> {
         let _ = writeln!(out, "\n{failed} of {} checks failed.", checks.len());
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// The build and the production audit, as `run --env prod` sees them.
+fn production_checks(
+    project: &crate::project::Project,
+    resolved: &crate::config::Resolved,
+    settings: &probe::Settings,
+) -> Vec<Check> {
+    let workers = stack::django_workers(resolved);
+    let (stamp, findings) = stack::production_checks(project, resolved, settings, workers);
+    let mut checks = vec![Check::new(
+        "build",
+        stamp.map(|s| {
+            let origin = if s.same_origin {
+                "same-origin".to_string()
+            } else {
+                format!("backend fixed to {}", s.api_url)
+            };
+            format!("{} pages, up to date, {origin}", s.routes.len())
+        }),
+    )];
+    let clean = findings.is_empty();
+    for finding in findings {
+        checks.push(Check {
+            name: "audit",
+            warning: finding.severity == Severity::Warning,
+            outcome: Err(finding.problem),
+        });
+    }
+    if clean {
+        checks.push(Check::new(
+            "audit",
+            Ok("DEBUG, SECRET_KEY, hosts, cookies and CSRF are fit for production".into()),
+        ));
+    }
+    checks
 }
 
 fn python_check(py: &python::Python, report: &Report) -> Check {

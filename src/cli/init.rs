@@ -9,7 +9,7 @@ use clap::Args;
 
 use super::GlobalArgs;
 use crate::error::{Context, Error, Result};
-use crate::progress::Step;
+use crate::progress::{self, Step};
 use crate::project::Project;
 use crate::python::probe::{self, Report};
 use crate::python::{FoundBy, Python, find_program};
@@ -174,9 +174,9 @@ fn environment(dir: &Path) -> Result<Python> {
                 c
             }
         };
-        if let Err(e) = quiet(&mut cmd) {
+        if let Err(e) = progress::capture(&step, &mut cmd, "creating the virtualenv") {
             step.fail();
-            return Err(e.in_source("creating the virtualenv"));
+            return Err(e);
         }
     }
     step.set_message("installing reflex-django, Reflex, Django and uvicorn");
@@ -194,9 +194,9 @@ fn environment(dir: &Path) -> Result<Python> {
         }
     };
     cmd.args(&specs);
-    if let Err(e) = quiet(&mut cmd) {
+    if let Err(e) = progress::capture(&step, &mut cmd, "installing packages") {
         step.fail();
-        return Err(e.in_source("installing packages").hint(
+        return Err(e.hint(
             "check the network access to the package index; or install reflex-django, \
              reflex, django and uvicorn into a virtualenv yourself and run \
              `reflex-django init` with it active (it is reused)",
@@ -235,43 +235,17 @@ fn base_python() -> Result<PathBuf> {
         .hint("install Python 3.12+ and put it on PATH, or activate a virtualenv that has reflex-django, reflex and django"))
 }
 
-/// Runs `cmd` with its output captured; on failure the error carries the output.
-fn quiet(cmd: &mut Command) -> Result<()> {
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run {}", cmd.get_program().to_string_lossy()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    let tail: Vec<&str> = text.lines().rev().take(30).collect();
-    let tail: Vec<&str> = tail.into_iter().rev().collect();
-    Err(Error::new(format!(
-        "{} failed ({})",
-        cmd.get_program().to_string_lossy(),
-        out.status
-    ))
-    .cause(tail.join("\n"))
-    .hint(
+/// Runs `cmd` as `step`; a failure says how to finish by hand.
+fn run_step(step: Step, cmd: &mut Command, what: &str) -> Result<()> {
+    progress::run(
+        step,
+        cmd,
+        what,
         "its last lines are shown above; fix the cause, then finish by hand (e.g. \
          `reflex-django migrate` in the project) or run `reflex-django init --force` again \
          (it replaces only the files it generates)",
-    ))
-}
-
-fn run_step(step: Step, cmd: &mut Command, what: &str) -> Result<()> {
-    match quiet(cmd) {
-        Ok(()) => {
-            step.done("");
-            Ok(())
-        }
-        Err(e) => {
-            step.fail();
-            Err(e.in_source(what))
-        }
-    }
+    )
+    .map(drop)
 }
 
 fn create_superuser(

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and dispatch, one module per command.
 
+mod build;
 mod doctor;
 mod init;
 mod manage;
@@ -61,12 +62,14 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Start Django and Reflex behind the front door, and keep them running
     Run(run::RunArgs),
+    /// Build for production: the Reflex frontend, Django's static files, compressed
+    Build(build::BuildArgs),
     /// Create a new, working Django + Reflex project
     Init(init::InitArgs),
     /// Show the routing table and where each setting came from
     Routes(routes::RoutesArgs),
     /// Check Python, Django, Reflex, bun and the ports, with a fix for each problem
-    Doctor,
+    Doctor(doctor::DoctorArgs),
     /// Keep Vite's proxy rules for the Django prefixes in .web/vite.config.js
     Vite(vite::ViteArgs),
     /// Run a manage.py command, also one whose name clashes with ours
@@ -104,7 +107,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run::run(&global, args),
         Command::Routes(args) => routes::run(&global, args),
-        Command::Doctor => doctor::run(&global),
+        Command::Build(args) => build::run(&global, args),
+        Command::Doctor(args) => doctor::run(&global, args),
         Command::Init(args) => init::run(&global, args),
         Command::Vite(args) => vite::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
@@ -117,30 +121,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 impl GlobalArgs {
     /// The configuration values given as flags.
     pub fn flag_values(&self) -> Vec<FlagValue> {
-        let mut flags = Vec::new();
-        let path_str = |p: &PathBuf| serde_json::Value::String(p.to_string_lossy().into_owned());
-        if let Some(settings) = &self.settings {
-            flags.push(FlagValue {
-                path: "settings_module",
-                flag: "--settings",
-                value: settings.clone().into(),
-            });
-        }
-        if let Some(python) = &self.python {
-            flags.push(FlagValue {
-                path: "python",
-                flag: "--python",
-                value: path_str(python),
-            });
-        }
-        if let Some(env_file) = &self.env_file {
-            flags.push(FlagValue {
-                path: "env_file",
-                flag: "--env-file",
-                value: path_str(env_file),
-            });
-        }
-        flags
+        let path = |p: &PathBuf| p.to_string_lossy().into_owned();
+        [
+            self.settings
+                .clone()
+                .map(|s| FlagValue::new("settings_module", "--settings", s)),
+            self.python
+                .as_ref()
+                .map(|p| FlagValue::new("python", "--python", path(p))),
+            self.env_file
+                .as_ref()
+                .map(|p| FlagValue::new("env_file", "--env-file", path(p))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     pub fn project(&self) -> Result<Project> {

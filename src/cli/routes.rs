@@ -77,10 +77,14 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     let config = &resolved.config;
     let (proxy_port, frontend_port) = match &live {
         Some(l) => (l.proxy, l.frontend),
-        None => (config.proxy.port.0, config.reflex.frontend_port.0),
+        None => (config.proxy.port.0, Some(config.reflex.frontend_port.0)),
     };
     let front_door = format!("http://{}:{proxy_port}", config.proxy.host);
-    let app = format!("http://localhost:{frontend_port}");
+    // A production run serves the whole app from the front door.
+    let app = match frontend_port {
+        Some(port) => format!("http://localhost:{port}"),
+        None => front_door.clone(),
+    };
     let settings: Vec<(String, Value, Source)> = settings_rows(&resolved);
     let server_setting = serde_json::to_value(config.django.server)
         .ok()
@@ -147,11 +151,11 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
         "everything else", "reflex"
     );
     let _ = writeln!(out, "\nPublic URLs");
-    let _ = writeln!(
-        out,
-        "  {:<11} {:<28} Reflex dev server; Django prefixes go through the front door",
-        "app", app
-    );
+    let what = match frontend_port {
+        Some(_) => "Reflex dev server; Django prefixes go through the front door",
+        None => "production: the front door serves the built frontend",
+    };
+    let _ = writeln!(out, "  {:<11} {:<28} {what}", "app", app);
     let _ = writeln!(out, "  {:<11} {front_door}", "front door");
     match &live {
         Some(l) => {

@@ -1,4 +1,5 @@
-//! `reflex-django run`: Django and Reflex as one dev stack behind the front door.
+//! `reflex-django run`: Django and Reflex behind the front door, as a dev stack or
+//! (`--env prod`, after `build`) as the production server of the app.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -7,14 +8,13 @@ use std::time::Instant;
 
 use clap::Args;
 use owo_colors::OwoColorize;
-use serde_json::Value;
 
 use super::GlobalArgs;
 use crate::config::FlagValue;
 use crate::error::{Context, Error, Result};
-use crate::proxy::{self, FrontDoor, Limits, Upstream};
+use crate::proxy::{self, FrontDoor, Frontend, Limits, Pages, Upstream};
 use crate::stack::console::Console;
-use crate::stack::{Stack, django, live, reflex};
+use crate::stack::{Mode, Stack, django, live, reflex};
 use crate::supervisor::{
     ChildSpec, Expect, LineHook, Options, Probe, Startup, State, Supervisor, Watch, human,
 };
@@ -22,6 +22,10 @@ use crate::vite::{self, KeeperEvent, ViteRules};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// `dev`: dev servers and reloads; `prod`: serve the build of `reflex-django build`
+    /// on one port, Django with workers
+    #[arg(long = "env", value_enum, default_value_t = EnvArg::Dev, value_name = "ENV")]
+    pub env: EnvArg,
     /// Port of the front door, the app's public address [default: 8000]
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,
@@ -31,37 +35,45 @@ pub struct RunArgs {
     /// Address the front door listens on [default: 127.0.0.1]
     #[arg(long, value_name = "ADDR")]
     pub host: Option<String>,
+    /// Worker processes of Django's server with `--env prod` [default: one per CPU]
+    #[arg(long, value_name = "N")]
+    pub workers: Option<u32>,
     /// Exit with an error when a child crashes, instead of restarting it (for scripts
     /// and CI)
     #[arg(long)]
     pub exit_on_crash: bool,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnvArg {
+    Dev,
+    Prod,
+}
+
+impl From<EnvArg> for Mode {
+    fn from(env: EnvArg) -> Mode {
+        match env {
+            EnvArg::Dev => Mode::Dev,
+            EnvArg::Prod => Mode::Prod,
+        }
+    }
+}
+
 impl RunArgs {
     fn flag_values(&self) -> Vec<FlagValue> {
-        let mut flags = Vec::new();
-        if let Some(port) = self.port {
-            flags.push(FlagValue {
-                path: "proxy.port",
-                flag: "--port",
-                value: Value::from(port),
-            });
-        }
-        if let Some(port) = self.frontend_port {
-            flags.push(FlagValue {
-                path: "reflex.frontend_port",
-                flag: "--frontend-port",
-                value: Value::from(port),
-            });
-        }
-        if let Some(host) = &self.host {
-            flags.push(FlagValue {
-                path: "proxy.host",
-                flag: "--host",
-                value: Value::from(host.clone()),
-            });
-        }
-        flags
+        [
+            self.port.map(|p| FlagValue::new("proxy.port", "--port", p)),
+            self.frontend_port
+                .map(|p| FlagValue::new("reflex.frontend_port", "--frontend-port", p)),
+            self.host
+                .clone()
+                .map(|h| FlagValue::new("proxy.host", "--host", h)),
+            self.workers
+                .map(|w| FlagValue::new("django.workers", "--workers", w)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
     }
 }
 
@@ -79,9 +91,10 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let mode = Mode::from(args.env);
     runtime.block_on(async move {
         let started = Instant::now();
-        let stack = tokio::task::spawn_blocking(move || Stack::prepare(project, resolved))
+        let stack = tokio::task::spawn_blocking(move || Stack::prepare(project, resolved, mode))
             .await
             .map_err(|e| Error::new("start-up preparation failed").cause(e))??;
         serve(stack, args.exit_on_crash, started).await
@@ -100,18 +113,28 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     print_banner(&console, &stack);
 
     let listener = proxy::bind(&config.proxy.host, stack.ports.proxy).await?;
-    let rules = ViteRules::new(&stack.table, &config.proxy.host, stack.ports.proxy);
+    // Development only: the Vite rules, kept in .web/vite.config.js.
     let (repatched, mut repatches) = tokio::sync::watch::channel(0u64);
-    let keeper_console = console.clone();
     let vite_config = stack.project.root.join(vite::CONFIG_PATH);
-    let keeper = vite::spawn_keeper(vite_config.clone(), rules, move |event| match event {
-        KeeperEvent::Patched => repatched.send_modify(|n| *n += 1),
-        KeeperEvent::Failed(e) => keeper_console.say(&format!(
-            "{} cannot keep Django's proxy rules in {}: {e}",
-            "✗".red(),
-            vite::CONFIG_PATH
-        )),
-    })?;
+    let keeper = match stack.mode {
+        Mode::Dev => {
+            let rules = ViteRules::new(&stack.table, &config.proxy.host, stack.ports.proxy);
+            let keeper_console = console.clone();
+            Some(vite::spawn_keeper(
+                vite_config.clone(),
+                rules,
+                move |event| match event {
+                    KeeperEvent::Patched => repatched.send_modify(|n| *n += 1),
+                    KeeperEvent::Failed(e) => keeper_console.say(&format!(
+                        "{} cannot keep Django's proxy rules in {}: {e}",
+                        "✗".red(),
+                        vite::CONFIG_PATH
+                    )),
+                },
+            )?)
+        }
+        Mode::Prod => None,
+    };
 
     let mut news = supervisor.subscribe();
     console.starting("django");
@@ -121,18 +144,32 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let _live = live::LiveRun::record(&stack)?;
 
     let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
+    let pages =
+        match (&stack.build, stack.ports.frontend) {
+            // Pages come from the build, served from disk.
+            (Some(build), _) => {
+                let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
+                Pages::Built(Frontend::new(&dir, &build.routes).with_context(|| {
+                    format!("cannot open the built frontend in {}", dir.display())
+                })?)
+            }
+            // Pages come from Reflex's dev server, so the front door serves the whole app.
+            (None, Some(frontend)) => {
+                Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
+            }
+            (None, None) => Pages::Backend,
+        };
     let front_door = FrontDoor {
         table: stack.table.clone(),
         django: Upstream::new("django", local(stack.ports.django), django.state()),
         reflex: Upstream::new("reflex", local(stack.ports.reflex_backend), reflex.state()),
-        // Pages come from Reflex's dev server, so the front door serves the whole app.
-        frontend: Some(Upstream::new(
-            "reflex",
-            local(stack.ports.frontend),
-            reflex.state(),
-        )),
+        pages,
         hold_timeout: config.proxy.hold_timeout.0,
-        limits: Limits::default(),
+        trusted_proxies: config.proxy.trusted_proxies.iter().map(|c| c.0).collect(),
+        limits: Limits {
+            shutdown_grace: config.shutdown.grace.0,
+            ..Limits::default()
+        },
     };
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
     let proxy_task = tokio::spawn(proxy::serve(listener, front_door, async {
@@ -145,6 +182,9 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let probe_path = format!("{}/", config.prefixes.admin.0);
     let frontend_port = stack.ports.frontend;
     let verifier = tokio::spawn(async move {
+        let Some(frontend_port) = frontend_port else {
+            return;
+        };
         while repatches.changed().await.is_ok() {
             if reflex_state.wait_for(|s| *s == State::Ready).await.is_err() {
                 break;
@@ -195,10 +235,16 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
             Err(e)
         }
     };
+    // The front door drains first (requests in flight finish, WebSockets are told
+    // the server goes away) while the children still serve; then they stop. A
+    // second Ctrl-C cuts the drain short.
     console.say("stopping…");
-    supervisor.shutdown().await;
     let _ = stop_proxy.send(());
-    let _ = proxy_task.await;
+    tokio::select! {
+        _ = proxy_task => {}
+        () = supervisor.hurried() => {}
+    }
+    supervisor.shutdown().await;
     drop(keeper);
     verifier.abort();
     news_task.abort();
@@ -213,21 +259,80 @@ fn print_banner(console: &Console, stack: &Stack) {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    console.say(&format!(
-        "{} {}\n  {:<11}{}\n  {:<11}{}\n  {:<11}{}{admin}/\n  {:<11}{} on 127.0.0.1:{} · reflex backend on 127.0.0.1:{}",
-        "reflex-django run".bold(),
-        name.dimmed(),
-        "app",
-        stack.app_url().bold(),
-        "front door",
-        stack.front_door_url(),
-        "admin",
-        stack.app_url(),
-        "internal",
-        stack.django_server.name(),
-        stack.ports.django,
-        stack.ports.reflex_backend,
-    ));
+    let title = match stack.mode {
+        Mode::Dev => "reflex-django run".bold().to_string(),
+        Mode::Prod => format!("{} {}", "reflex-django run".bold(), "--env prod".yellow()),
+    };
+    let mut lines = vec![
+        format!("{title} {}", name.dimmed()),
+        format!("  {:<11}{}", "app", stack.app_url().bold()),
+    ];
+    if stack.mode == Mode::Dev {
+        lines.push(format!("  {:<11}{}", "front door", stack.front_door_url()));
+    }
+    lines.push(format!("  {:<11}{}{admin}/", "admin", stack.app_url()));
+    match stack.mode {
+        Mode::Dev => lines.push(format!(
+            "  {:<11}{} on 127.0.0.1:{} · reflex backend on 127.0.0.1:{}",
+            "internal",
+            stack.django_server.name(),
+            stack.ports.django,
+            stack.ports.reflex_backend,
+        )),
+        Mode::Prod => {
+            let workers = |n: u32| format!("{n} worker{}", if n == 1 { "" } else { "s" });
+            lines.push(format!(
+                "  {:<11}{} with {} on 127.0.0.1:{}",
+                "django",
+                stack.django_server.name(),
+                workers(stack.django_workers),
+                stack.ports.django,
+            ));
+            lines.push(format!(
+                "  {:<11}backend on 127.0.0.1:{} · {}",
+                "reflex",
+                stack.ports.reflex_backend,
+                reflex_workers(stack),
+            ));
+            lines.push(format!(
+                "  {:<11}built frontend and {} served from disk by the front door · health at {}",
+                "files",
+                stack
+                    .static_prefix
+                    .as_ref()
+                    .map_or("no static files".to_string(), |p| format!("{p}/")),
+                crate::proxy::routes::HEALTH_PATH,
+            ));
+        }
+    }
+    for warning in &stack.warnings {
+        let mut text = format!(
+            "{} {}",
+            "warning:".yellow().bold(),
+            warning.problem.message()
+        );
+        if let Some(hint) = warning.problem.hint_text() {
+            text.push_str(&format!("\n  {} {hint}", "hint:".cyan()));
+        }
+        lines.push(text);
+    }
+    console.say(&lines.join("\n"));
+}
+
+/// How many workers Reflex's production backend runs: one, unless its state lives
+/// in Redis (`REFLEX_REDIS_URL`), which lets Reflex start one per CPU.
+fn reflex_workers(stack: &Stack) -> String {
+    let redis = std::env::var_os("REFLEX_REDIS_URL").is_some()
+        || stack
+            .resolved
+            .env_file_vars
+            .iter()
+            .any(|(k, _)| k == "REFLEX_REDIS_URL");
+    if redis {
+        "several workers (Reflex's state in Redis: REFLEX_REDIS_URL)".into()
+    } else {
+        "1 worker (Reflex keeps its state in memory; set REFLEX_REDIS_URL for more)".into()
+    }
 }
 
 fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
@@ -244,7 +349,8 @@ fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
         },
         ready_timeout: config.django.startup_timeout,
         restart: config.restart.clone(),
-        watch: Some(Watch {
+        // Production code does not change under a running server.
+        watch: (stack.mode == Mode::Dev).then(|| Watch {
             paths: stack.django_watch_paths(),
             include: vec!["*.py".into(), "*.html".into()],
             ignore: django_watch_ignores(stack),
@@ -287,22 +393,27 @@ fn django_watch_ignores(stack: &Stack) -> Vec<String> {
 fn reflex_spec(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
     let plan = reflex::plan(stack);
     let config = &stack.resolved.config;
-    ChildSpec {
-        args: plan.args,
-        env: plan.env,
-        cwd: Some(stack.project.root.clone()),
-        ready: Probe::All(vec![
+    let backend = Probe::Http {
+        port: stack.ports.reflex_backend,
+        path: "/ping".into(),
+        expect: Expect::Body("\"pong\"".into()),
+    };
+    let ready = match stack.ports.frontend {
+        Some(port) => Probe::All(vec![
+            backend,
             Probe::Http {
-                port: stack.ports.reflex_backend,
-                path: "/ping".into(),
-                expect: Expect::Body("\"pong\"".into()),
-            },
-            Probe::Http {
-                port: stack.ports.frontend,
+                port,
                 path: "/".into(),
                 expect: Expect::Html,
             },
         ]),
+        None => backend,
+    };
+    ChildSpec {
+        args: plan.args,
+        env: plan.env,
+        cwd: Some(stack.project.root.clone()),
+        ready,
         ready_timeout: config.reflex.startup_timeout,
         restart: config.restart.clone(),
         on_line: Some(console.hook("reflex", Some(bun_download_hint(console)))),

@@ -76,6 +76,16 @@ pub struct FlagValue {
     pub value: Value,
 }
 
+impl FlagValue {
+    pub fn new(path: &'static str, flag: &'static str, value: impl Into<Value>) -> Self {
+        FlagValue {
+            path,
+            flag,
+            value: value.into(),
+        }
+    }
+}
+
 /// The resolved configuration of a project.
 #[derive(Clone, Debug)]
 pub struct Resolved {

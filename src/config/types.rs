@@ -21,6 +21,10 @@ pub struct Config {
     pub python: Option<PathBuf>,
     /// Environment file loaded for every child and forwarded command.
     pub env_file: PathBuf,
+    /// The app's public origin in production (`https://example.com`), when it is not
+    /// the front door itself: links in emails, the production audit's cookie and CSRF
+    /// checks, and the backend address of a build made without the plugin.
+    pub public_url: Option<PublicUrl>,
     #[serde(deserialize_with = "or_default")]
     pub prefixes: Prefixes,
     #[serde(deserialize_with = "or_default")]
@@ -41,6 +45,7 @@ impl Default for Config {
             settings_module: None,
             python: None,
             env_file: PathBuf::from(".env"),
+            public_url: None,
             prefixes: Prefixes::default(),
             proxy: Proxy::default(),
             reflex: Reflex::default(),
@@ -84,6 +89,10 @@ pub struct Proxy {
     pub port: Port,
     /// How long a request waits for a starting or restarting child.
     pub hold_timeout: Seconds,
+    /// Addresses (CIDRs) of the proxies in front of the front door, e.g. a TLS
+    /// terminator; only their `X-Forwarded-*` headers are believed.
+    #[serde(deserialize_with = "or_default")]
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Default for Proxy {
@@ -92,6 +101,7 @@ impl Default for Proxy {
             host: "127.0.0.1".into(),
             port: Port(8000),
             hold_timeout: Seconds::from_secs(10),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -130,6 +140,9 @@ pub struct Django {
     #[serde(deserialize_with = "or_default")]
     pub watch: Vec<PathBuf>,
     pub startup_timeout: Seconds,
+    /// Worker processes of Django's server under `run --env prod`; the number of CPUs
+    /// when unset.
+    pub workers: Option<Count>,
 }
 
 impl Default for Django {
@@ -140,6 +153,7 @@ impl Default for Django {
             asgi: None,
             watch: Vec::new(),
             startup_timeout: Seconds::from_secs(60),
+            workers: None,
         }
     }
 }
@@ -210,33 +224,43 @@ pub struct Port(pub u16);
 
 impl<'de> Deserialize<'de> for Port {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Port;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a port number from 1 to 65535")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Port, E> {
-                match u16::try_from(v) {
-                    Ok(p) if p > 0 => Ok(Port(p)),
-                    _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
-                }
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
-                match u64::try_from(v) {
-                    Ok(v) => self.visit_u64(v),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
-                }
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Port, E> {
-                match v.trim().parse::<u64>() {
-                    Ok(n) => self.visit_u64(n),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
-                }
+        positive(d, "a port number from 1 to 65535").map(Port)
+    }
+}
+
+/// A whole number from 1 to `T::MAX`, written as a number or a numeric string (env
+/// variables are strings).
+fn positive<'de, D, T>(d: D, expecting: &'static str) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct V<T>(&'static str, std::marker::PhantomData<T>);
+    impl<T: TryFrom<u64>> Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str(self.0)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            match T::try_from(v) {
+                Ok(n) if v > 0 => Ok(n),
+                _ => Err(E::invalid_value(de::Unexpected::Unsigned(v), &self)),
             }
         }
-        d.deserialize_any(V)
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            match u64::try_from(v) {
+                Ok(v) => self.visit_u64(v),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+            }
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            match v.trim().parse::<u64>() {
+                Ok(n) => self.visit_u64(n),
+                Err(_) => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+            }
+        }
     }
+    d.deserialize_any(V(expecting, std::marker::PhantomData))
 }
 
 impl fmt::Display for Port {
@@ -257,6 +281,133 @@ impl<'de> Deserialize<'de> for ConfigPrefix {
             .map(ConfigPrefix)
             // The hint travels inside the message; the loader splits it off again.
             .map_err(|e| de::Error::custom(format!("{e}{HINT_MARK}{}", e.hint())))
+    }
+}
+
+/// A count of at least one (workers), written as a number or a numeric string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Count(pub u32);
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        positive(d, "a whole number of at least 1").map(Count)
+    }
+}
+
+/// An address range in CIDR notation (`10.0.0.0/8`, `::1/128`); a bare address is a
+/// range of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cidr(pub ipnet::IpNet);
+
+impl Cidr {
+    pub fn parse(text: &str) -> Option<Cidr> {
+        let text = text.trim();
+        text.parse::<ipnet::IpNet>()
+            .ok()
+            .or_else(|| {
+                text.parse::<std::net::IpAddr>()
+                    .ok()
+                    .map(ipnet::IpNet::from)
+            })
+            .map(|net| Cidr(net.trunc()))
+    }
+
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        // An IPv4 peer on a dual-stack socket shows up as ::ffff:a.b.c.d.
+        let ip = match ip {
+            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+            v4 => v4,
+        };
+        self.0.contains(&ip)
+    }
+}
+
+impl fmt::Display for Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Serialize for Cidr {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Cidr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Cidr::parse(&raw).ok_or_else(|| {
+            de::Error::custom(format!(
+                "`{raw}` is not an address or a CIDR range{HINT_MARK}write an address \
+                 (`10.0.0.5`) or a range (`10.0.0.0/8`, `fd00::/8`)"
+            ))
+        })
+    }
+}
+
+/// The public origin of the app: `http(s)://host[:port]`, without a path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub secure: bool,
+    /// `host[:port]` as written.
+    pub authority: String,
+}
+
+impl PublicUrl {
+    pub fn parse(text: &str) -> Result<PublicUrl, String> {
+        let text = text.trim().trim_end_matches('/');
+        let uri: http::Uri = text.parse().map_err(|_| format!("`{text}` is not a URL"))?;
+        let secure = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(format!("`{text}` must start with https:// or http://")),
+        };
+        let authority = uri
+            .authority()
+            .filter(|a| !a.host().is_empty())
+            .ok_or_else(|| format!("`{text}` has no host name"))?
+            .as_str()
+            .to_ascii_lowercase();
+        if authority.contains('@') {
+            return Err(format!("`{text}` must not carry a user name"));
+        }
+        if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+            return Err(format!(
+                "`{text}` has a path; the app is served from the root of its origin"
+            ));
+        }
+        Ok(PublicUrl { secure, authority })
+    }
+
+    /// `https://example.com`, as browsers send it in `Origin`.
+    pub fn origin(&self) -> String {
+        let scheme = if self.secure { "https" } else { "http" };
+        format!("{scheme}://{}", self.authority)
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.origin())
+    }
+}
+
+impl Serialize for PublicUrl {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for PublicUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        PublicUrl::parse(&raw).map_err(|problem| {
+            de::Error::custom(format!(
+                "{problem}{HINT_MARK}write the origin users type, e.g. `https://example.com`"
+            ))
+        })
     }
 }
 
@@ -362,6 +513,37 @@ mod tests {
     fn durations_round_trip_through_display() {
         for s in ["500ms", "5s", "60s"] {
             assert_eq!(Seconds::parse(s).unwrap().to_string(), s);
+        }
+    }
+
+    #[test]
+    fn cidrs_and_bare_addresses() {
+        let net = Cidr::parse("10.0.0.0/8").unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        assert!(net.contains("::ffff:10.9.9.9".parse().unwrap()));
+        let one = Cidr::parse(" 192.168.1.5 ").unwrap();
+        assert_eq!(one.to_string(), "192.168.1.5/32");
+        assert!(
+            Cidr::parse("fd00::/8")
+                .unwrap()
+                .contains("fd12::1".parse().unwrap())
+        );
+        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+        assert_eq!(Cidr::parse("proxy.local"), None);
+    }
+
+    #[test]
+    fn public_urls() {
+        let url = PublicUrl::parse("https://Example.com/").unwrap();
+        assert!(url.secure);
+        assert_eq!(url.origin(), "https://example.com");
+        assert_eq!(
+            PublicUrl::parse("http://localhost:8000").unwrap().origin(),
+            "http://localhost:8000"
+        );
+        for bad in ["example.com", "ftp://x", "https://x/app", "https://"] {
+            assert!(PublicUrl::parse(bad).is_err(), "{bad}");
         }
     }
 

@@ -5,26 +5,27 @@ use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::HeaderMap;
+use std::path::PathBuf;
+
+use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode, Uri};
-use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use tokio::time::Instant;
 
-use super::headers::{add_forwarded, add_via, strip_hop_by_hop, upgrade_of};
+use super::body::{self, Own, ResponseBody};
+use super::files::{self, Answer, BadPath, Root};
+use super::frontend::Frontend;
+use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
+use super::hot::{Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{Replayable, replayable};
-use super::routes::{Target, is_reflex_backend};
+use super::routes::{HEALTH_PATH, Prefix, Route, Serve, is_reflex_backend};
 use super::server::Lifetime;
 use super::state::{NotReady, wait_ready};
-use super::{FrontDoor, Upstream, tunnel};
-
-/// The body of every answer: the upstream's, streamed, or one of our pages.
-pub(crate) type ResponseBody = Either<Incoming, Full<Bytes>>;
+use super::{FrontDoor, Pages, Upstream, health, tunnel};
 
 /// Pause between connection attempts to a child that refuses connections while it
 /// is said to be ready (it has probably just exited; the supervisor will tell).
@@ -37,6 +38,18 @@ const POOL_IDLE: Duration = Duration::from_secs(3);
 pub(crate) struct Forwarder {
     front_door: FrontDoor,
     client: Client<HttpConnector, Replayable>,
+    /// The roots of the prefixes served from disk, opened once.
+    file_roots: Vec<(Prefix, Option<Root>)>,
+    /// Small files served a moment ago.
+    hot: Hot,
+}
+
+/// Who answers a request.
+enum Handler<'a> {
+    Upstream(&'a Upstream),
+    Files(&'a Prefix, Option<&'a Root>),
+    Frontend(&'a Frontend),
+    Health,
 }
 
 impl Forwarder {
@@ -48,7 +61,49 @@ impl Forwarder {
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE)
             .build(connector);
-        Forwarder { front_door, client }
+        let file_roots = front_door
+            .table
+            .routes()
+            .iter()
+            .filter_map(|route| match &route.serve {
+                Serve::Files(dir) => Some((route.prefix.clone(), Root::new(dir).ok())),
+                Serve::Django => None,
+            })
+            .collect();
+        Forwarder {
+            front_door,
+            client,
+            file_roots,
+            hot: Hot::default(),
+        }
+    }
+
+    fn handler(&self, path: &str) -> Handler<'_> {
+        let door = &self.front_door;
+        if path == HEALTH_PATH {
+            return Handler::Health;
+        }
+        match door.table.route(path) {
+            Some(Route {
+                serve: Serve::Files(_),
+                prefix,
+                ..
+            }) => {
+                let root = self
+                    .file_roots
+                    .iter()
+                    .find(|(p, _)| p == prefix)
+                    .and_then(|(_, root)| root.as_ref());
+                Handler::Files(prefix, root)
+            }
+            Some(_) => Handler::Upstream(&door.django),
+            None if is_reflex_backend(path) => Handler::Upstream(&door.reflex),
+            None => match &door.pages {
+                Pages::Backend => Handler::Upstream(&door.reflex),
+                Pages::DevServer(vite) => Handler::Upstream(vite),
+                Pages::Built(frontend) => Handler::Frontend(frontend),
+            },
+        }
     }
 
     pub async fn handle(
@@ -57,39 +112,61 @@ impl Forwarder {
         client: SocketAddr,
         lifetime: Lifetime,
     ) -> Response<ResponseBody> {
-        let path = request.uri().path();
-        let upstream = match (
-            self.front_door.table.target(path),
-            &self.front_door.frontend,
-        ) {
-            (Target::Django, _) => &self.front_door.django,
-            (Target::Reflex, Some(pages)) if !is_reflex_backend(path) => pages,
-            (Target::Reflex, _) => &self.front_door.reflex,
+        let upstream = match self.handler(request.uri().path()) {
+            Handler::Upstream(upstream) => upstream,
+            Handler::Health => {
+                let door = &self.front_door;
+                let children = [
+                    (
+                        door.django.name.as_str(),
+                        door.django.state.borrow().clone(),
+                    ),
+                    (
+                        door.reflex.name.as_str(),
+                        door.reflex.state.borrow().clone(),
+                    ),
+                ];
+                let draining = *lifetime.shutdown.borrow();
+                return health::report(request.method(), &children, draining).map(body::own);
+            }
+            Handler::Files(prefix, root) => {
+                return serve_static(&self.hot, root, prefix, &request)
+                    .await
+                    .map(body::own);
+            }
+            Handler::Frontend(frontend) => {
+                return serve_frontend(&self.hot, frontend, &request)
+                    .await
+                    .map(body::own);
+            }
         };
         let upgrade = upgrade_of(request.headers());
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (parts, body) = request.into_parts();
         let mut headers = parts.headers;
         strip_hop_by_hop(&mut headers, upgrade.as_ref());
-        add_forwarded(&mut headers, client.ip());
+        set_forwarded(&mut headers, client.ip(), &self.front_door.trusted_proxies);
         let uri = upstream_uri(upstream.addr, &parts.uri);
 
         let mut response = match self.send(upstream, parts.method, uri, &headers, body).await {
             Ok(response) => response,
-            Err(problem) => return page(&problem, &headers).map(Either::Right),
+            Err(problem) => return page(&problem, &headers).map(body::own),
         };
         if response.status() == StatusCode::SWITCHING_PROTOCOLS
             && let Some(client_upgrade) = client_upgrade
         {
             let upstream_upgrade = hyper::upgrade::on(&mut response);
             let agreed = upgrade_of(response.headers());
+            let websocket = agreed
+                .as_ref()
+                .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"websocket"));
             strip_hop_by_hop(response.headers_mut(), agreed.as_ref());
-            tunnel::spawn(client_upgrade, upstream_upgrade, lifetime);
-            return response.map(|_| Either::Right(Full::new(Bytes::new())));
+            tunnel::spawn(client_upgrade, upstream_upgrade, websocket, lifetime);
+            return response.map(|_| body::own(body::empty()));
         }
         strip_hop_by_hop(response.headers_mut(), None);
         add_via(response.headers_mut());
-        response.map(Either::Left)
+        response.map(body::upstream)
     }
 
     /// Sends the request once the child is ready; a refused connection is retried
@@ -158,6 +235,131 @@ impl Forwarder {
                 _ = changed => {}
             }
         }
+    }
+}
+
+/// Answers a request for a file under a prefix served from disk.
+async fn serve_static<B>(
+    hot: &Hot,
+    root: Option<&Root>,
+    prefix: &Prefix,
+    request: &Request<B>,
+) -> Response<Own> {
+    let path = request.uri().path();
+    let rel = &path[prefix.as_str().len()..];
+    let segments = match files::segments(rel) {
+        Ok(segments) => segments,
+        Err(bad) => return bad_path(bad, request.headers()),
+    };
+    let Some(root) = root.cloned() else {
+        return not_found(request.headers());
+    };
+    serve_file(hot, request, move || {
+        let rel: PathBuf = segments.iter().collect();
+        Ok(root.file(&rel).ok().flatten().map(|file| Answer {
+            file,
+            status: None,
+            cache_control: if files::is_content_hashed(&rel) {
+                files::IMMUTABLE
+            } else {
+                files::REVALIDATE
+            },
+        }))
+    })
+    .await
+}
+
+/// Answers a request for a page or an asset of the built frontend.
+async fn serve_frontend<B>(hot: &Hot, frontend: &Frontend, request: &Request<B>) -> Response<Own> {
+    let frontend = frontend.clone();
+    let path = request.uri().path().to_string();
+    serve_file(hot, request, move || frontend.resolve(&path)).await
+}
+
+/// Answers with the file `lookup` finds (a blocking function, run off the runtime):
+/// from memory when it was served a moment ago, else from disk.
+async fn serve_file<B>(
+    hot: &Hot,
+    request: &Request<B>,
+    lookup: impl FnOnce() -> Result<Option<Answer>, BadPath> + Send + 'static,
+) -> Response<Own> {
+    if let Some(refused) = refuse_method(request) {
+        return refused;
+    }
+    let (method, headers) = (request.method(), request.headers());
+    let path = request.uri().path();
+    if let Some(response) = hot
+        .get(path)
+        .and_then(|entry| entry.respond(method, headers))
+    {
+        return response;
+    }
+    let found = tokio::task::spawn_blocking(move || {
+        lookup().map(|answer| {
+            answer.map(|answer| {
+                let entry = Entry::load(&answer).map(std::sync::Arc::new);
+                (answer, entry)
+            })
+        })
+    })
+    .await
+    .unwrap_or(Ok(None));
+    match found {
+        Ok(Some((answer, entry))) => {
+            if let Some(entry) = entry {
+                hot.put(path, entry.clone());
+                if let Some(response) = entry.respond(method, headers) {
+                    return response;
+                }
+            }
+            files::respond(method, headers, answer).await
+        }
+        Ok(None) => not_found(headers),
+        Err(bad) => bad_path(bad, headers),
+    }
+}
+
+/// Files are read, never written: anything but GET and HEAD gets `405`.
+fn refuse_method<B>(request: &Request<B>) -> Option<Response<Own>> {
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        return None;
+    }
+    let mut response = page(
+        &Problem {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            headline: format!("{} is not allowed here", request.method()),
+            hint: "these files can only be read (GET, HEAD)".into(),
+        },
+        request.headers(),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    Some(response)
+}
+
+fn not_found(headers: &HeaderMap) -> Response<Own> {
+    page(
+        &Problem {
+            status: StatusCode::NOT_FOUND,
+            headline: "not found".into(),
+            hint: "check the address".into(),
+        },
+        headers,
+    )
+}
+
+fn bad_path(bad: BadPath, headers: &HeaderMap) -> Response<Own> {
+    match bad {
+        BadPath::Hidden => not_found(headers),
+        BadPath::Malformed => page(
+            &Problem {
+                status: StatusCode::BAD_REQUEST,
+                headline: "this path cannot name a file".into(),
+                hint: "paths with `..`, `.`, backslashes or NUL bytes are refused".into(),
+            },
+            headers,
+        ),
     }
 }
 

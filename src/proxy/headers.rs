@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use ipnet::IpNet;
 
 /// Hop-by-hop fields (RFC 9110 §7.6.1), on top of those the `Connection` header names.
 const HOP_BY_HOP: [HeaderName; 6] = [
@@ -52,27 +53,86 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Appends the client to `X-Forwarded-For` and sets `X-Forwarded-Proto` and
-/// `X-Forwarded-Host`. `Host` itself is left alone: Django's CSRF check compares the
-/// browser's `Origin` with it.
-pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: IpAddr) {
-    let mut chain: Vec<String> = headers
-        .get_all(&X_FORWARDED_FOR)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-        .collect();
-    chain.push(client.to_string());
-    if let Ok(value) = HeaderValue::try_from(chain.join(", ")) {
-        headers.insert(X_FORWARDED_FOR.clone(), value);
+/// Tells the child who asked: `X-Forwarded-For` (the client's address alone),
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`, replacing whatever the request carried.
+///
+/// The request's own `X-Forwarded-*` are believed only when `peer` is one of the
+/// `trusted` proxies (a TLS terminator, a load balancer): then the client is the
+/// right-most address of the chain that is not a trusted proxy itself. From anyone
+/// else they are lies a client may tell, so the peer is the client and the scheme is
+/// plain HTTP. The children trust the front door, so they see one resolved answer
+/// and need no list of proxies of their own. `Host` is left alone: Django's CSRF
+/// check compares the browser's `Origin` with it.
+pub(crate) fn set_forwarded(headers: &mut HeaderMap, peer: IpAddr, trusted: &[IpNet]) {
+    let peer = canonical(peer);
+    let believed = is_trusted(peer, trusted);
+    let first = |name: &HeaderName| -> Option<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .find(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut client = peer;
+    let mut https = false;
+    let mut host = None;
+    if believed {
+        let chain: Vec<&str> = headers
+            .get_all(&X_FORWARDED_FOR)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect();
+        for hop in chain.iter().rev() {
+            let Some(ip) = parse_hop(hop) else { break };
+            client = ip;
+            if !is_trusted(ip, trusted) {
+                break;
+            }
+        }
+        https = first(&X_FORWARDED_PROTO).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        host = first(&X_FORWARDED_HOST).and_then(|h| HeaderValue::try_from(h).ok());
     }
-    // The front door speaks plain HTTP; a client-sent value would be a lie we pass on.
-    headers.insert(X_FORWARDED_PROTO.clone(), HeaderValue::from_static("http"));
-    match headers.get(header::HOST).cloned() {
+    headers.insert(
+        X_FORWARDED_FOR.clone(),
+        HeaderValue::try_from(client.to_string()).expect("an address is a valid header"),
+    );
+    headers.insert(
+        X_FORWARDED_PROTO.clone(),
+        HeaderValue::from_static(if https { "https" } else { "http" }),
+    );
+    match host.or_else(|| headers.get(header::HOST).cloned()) {
         Some(host) => headers.insert(X_FORWARDED_HOST.clone(), host),
         None => headers.remove(&X_FORWARDED_HOST),
     };
+}
+
+/// An address of an `X-Forwarded-For` chain: `1.2.3.4`, `1.2.3.4:5678`, `[::1]:80`,
+/// `::1`. `None` for anything else (`unknown`, an obfuscated name).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    hop.parse::<std::net::SocketAddr>()
+        .ok()
+        .map(|s| canonical(s.ip()))
+}
+
+/// IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn is_trusted(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|net| net.contains(&ip))
 }
 
 /// What the front door adds to `Via` (RFC 9110 §7.6.3) on the responses it passes
@@ -144,18 +204,58 @@ mod tests {
         assert_eq!(upgrade_of(&map(&[("upgrade", "websocket")])), None);
     }
 
+    fn nets(list: &[&str]) -> Vec<IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
     #[test]
-    fn forwarded_headers() {
+    fn forwarded_headers_from_an_untrusted_peer_are_replaced() {
         let mut headers = map(&[
             ("host", "localhost:3000"),
             ("x-forwarded-for", "10.0.0.1"),
             ("x-forwarded-for", "10.0.0.2"),
             ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "evil.test"),
         ]);
-        add_forwarded(&mut headers, "127.0.0.1".parse().unwrap());
-        assert_eq!(headers["x-forwarded-for"], "10.0.0.1, 10.0.0.2, 127.0.0.1");
+        set_forwarded(&mut headers, "127.0.0.1".parse().unwrap(), &[]);
+        assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
         assert_eq!(headers["x-forwarded-proto"], "http");
         assert_eq!(headers["x-forwarded-host"], "localhost:3000");
         assert_eq!(headers["host"], "localhost:3000");
+    }
+
+    #[test]
+    fn a_trusted_proxy_is_believed_up_to_the_first_untrusted_hop() {
+        let trusted = nets(&["10.0.0.0/8"]);
+        let mut headers = map(&[
+            ("host", "example.com"),
+            // A client-made entry, the real client, then a trusted inner proxy.
+            ("x-forwarded-for", "6.6.6.6, 203.0.113.7"),
+            ("x-forwarded-for", "10.1.1.1"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-host", "example.com"),
+        ]);
+        set_forwarded(&mut headers, "10.0.0.5".parse().unwrap(), &trusted);
+        assert_eq!(headers["x-forwarded-for"], "203.0.113.7");
+        assert_eq!(headers["x-forwarded-proto"], "https");
+        assert_eq!(headers["x-forwarded-host"], "example.com");
+
+        // The same headers from a peer outside the list are not believed.
+        let mut spoofed = map(&[
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        set_forwarded(&mut spoofed, "198.51.100.9".parse().unwrap(), &trusted);
+        assert_eq!(spoofed["x-forwarded-for"], "198.51.100.9");
+        assert_eq!(spoofed["x-forwarded-proto"], "http");
+
+        // A dual-stack socket reports IPv4 peers as mapped IPv6 addresses.
+        let mut mapped = map(&[("x-forwarded-for", "[2001:db8::1]:443")]);
+        set_forwarded(&mut mapped, "::ffff:10.0.0.5".parse().unwrap(), &trusted);
+        assert_eq!(mapped["x-forwarded-for"], "2001:db8::1");
+        // A trusted proxy that sends no chain is itself the client.
+        let mut bare = HeaderMap::new();
+        set_forwarded(&mut bare, "10.0.0.5".parse().unwrap(), &trusted);
+        assert_eq!(bare["x-forwarded-for"], "10.0.0.5");
     }
 }

@@ -6,7 +6,7 @@
 //! ```no_run
 //! # async fn example(table: reflex_django::proxy::routes::RouteTable) {
 //! use std::time::Duration;
-//! use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Upstream};
+//! use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Pages, Upstream};
 //! use tokio::sync::watch;
 //!
 //! // One state channel per child; the supervisor keeps the senders and publishes
@@ -18,8 +18,9 @@
 //!     table,
 //!     django: Upstream::new("django", ([127, 0, 0, 1], 8001).into(), django_rx),
 //!     reflex: Upstream::new("reflex", ([127, 0, 0, 1], 8002).into(), reflex_rx),
-//!     frontend: None,
+//!     pages: Pages::Backend,
 //!     hold_timeout: Duration::from_secs(10),
+//!     trusted_proxies: Vec::new(),
 //!     limits: Limits::default(),
 //! };
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -34,27 +35,41 @@
 //! ```
 //!
 //! # Behaviour
-//! - Routing by [`RouteTable::target`](routes::RouteTable::target) on the path; Django
-//!   gets the full original path and the browser's `Host`; `X-Forwarded-For` is
-//!   appended, `X-Forwarded-Proto`/`-Host` set; hop-by-hop headers are stripped both
-//!   ways. Bodies stream both ways; upstream connections are pooled.
+//! - Routing by [`RouteTable::route`](routes::RouteTable::route) on the path: Django's
+//!   prefixes to Django (or, for a prefix served from disk, to its files), Reflex's
+//!   backend paths to Reflex's backend, everything else to the [`Pages`]. Django gets
+//!   the full original path and the browser's `Host`; `X-Forwarded-For/-Proto/-Host`
+//!   say who asked (believed from `trusted_proxies` only); hop-by-hop headers are
+//!   stripped both ways. Bodies stream both ways; upstream connections are pooled.
+//! - Files (production): the built frontend and Django's `STATIC_ROOT`, with ETag,
+//!   Last-Modified, Range, precompressed variants and `Cache-Control` by file name;
+//!   never a file outside its root.
+//! - [`HEALTH_PATH`](routes::HEALTH_PATH): `200` when both children are ready, `503`
+//!   while one is not or the front door drains.
 //! - WebSocket (any protocol switch): forwarded to the upstream; only its `101` is
 //!   answered with `101` (its headers, subprotocol included), then bytes are copied
-//!   both ways until either side closes.
+//!   both ways until either side closes. On shutdown a WebSocket gets a close frame
+//!   with status 1001 (going away) between two of the upstream's frames.
 //! - While a child is [`ChildState::Starting`] or [`ChildState::Restarting`], its
 //!   requests wait (at most `hold_timeout`). A refused connection while it is
 //!   `Ready` counts the same (it has likely just exited). Down or stopped: `502`;
 //!   the hold ran out: `503`. Both with a short page (HTML for browsers, text
 //!   otherwise) naming the child and its state.
 
+mod body;
+mod files;
 mod forward;
+pub mod frontend;
 mod headers;
+mod health;
+mod hot;
 mod pages;
 mod replay;
 pub mod routes;
 mod server;
 mod state;
 mod tunnel;
+mod ws_frames;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -62,7 +77,12 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use frontend::Frontend;
 pub use headers::{VIA, came_through_front_door};
+/// How long the front door answers a small file from memory before it looks at the
+/// disk again.
+pub use hot::TTL as FILE_MEMORY_TTL;
+pub use ipnet::IpNet;
 pub use server::serve;
 pub use state::ChildState;
 
@@ -74,12 +94,24 @@ pub struct FrontDoor {
     pub django: Upstream,
     /// Reflex's backend: the `/_event` WebSocket, uploads, health checks.
     pub reflex: Upstream,
-    /// Reflex's dev server (Vite), for pages and assets in development; `None` sends
-    /// every non-Django path to `reflex` (one server in production).
-    pub frontend: Option<Upstream>,
+    /// Who answers the app's pages and assets.
+    pub pages: Pages,
     /// How long a request waits for a starting or restarting child (`proxy.hold_timeout`).
     pub hold_timeout: Duration,
+    /// Peers whose `X-Forwarded-*` headers are believed (a TLS terminator, a load
+    /// balancer); see `proxy.trusted_proxies`.
+    pub trusted_proxies: Vec<IpNet>,
     pub limits: Limits,
+}
+
+/// Who answers the paths that are neither Django's nor Reflex's backend's: the pages.
+pub enum Pages {
+    /// Reflex's backend answers everything that is not Django's.
+    Backend,
+    /// Reflex's dev server (Vite), in development.
+    DevServer(Upstream),
+    /// The built frontend, from disk (production).
+    Built(Frontend),
 }
 
 /// A child the front door forwards to.

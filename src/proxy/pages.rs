@@ -2,10 +2,10 @@
 //! browser, plain text for everything else. They name the child and its state and
 //! say what to do.
 
-use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Response, StatusCode};
-use http_body_util::Full;
+
+use super::body::{self, Own};
 
 /// What went wrong, in words: a headline naming the child and a hint.
 pub(crate) struct Problem {
@@ -15,7 +15,7 @@ pub(crate) struct Problem {
 }
 
 /// The page for `problem`, shaped after the request's `Accept` header.
-pub(crate) fn page(problem: &Problem, request_headers: &HeaderMap) -> Response<Full<Bytes>> {
+pub(crate) fn page(problem: &Problem, request_headers: &HeaderMap) -> Response<Own> {
     let (content_type, body) = if wants_html(request_headers) {
         ("text/html; charset=utf-8", html(problem))
     } else {
@@ -24,7 +24,7 @@ pub(crate) fn page(problem: &Problem, request_headers: &HeaderMap) -> Response<F
             format!("{}\nhint: {}\n", problem.headline, problem.hint),
         )
     };
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+    let mut response = Response::new(body::bytes(body));
     *response.status_mut() = problem.status;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -92,7 +92,7 @@ mod tests {
         }
     }
 
-    async fn text(response: Response<Full<Bytes>>) -> String {
+    async fn text(response: Response<Own>) -> String {
         let body = response.into_body().collect().await.unwrap().to_bytes();
         String::from_utf8(body.to_vec()).unwrap()
     }

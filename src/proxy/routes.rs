@@ -4,6 +4,7 @@
 //! proxy rules are both derived from a [`RouteTable`].
 
 use std::fmt;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -44,6 +45,10 @@ fn under(path: &str, prefix: &str) -> bool {
 /// Prefix of the Django views that ship with the `reflex_django` Python package
 /// (e.g. the session hand-off used by the auth pages).
 pub const INTERNAL_PREFIX: &str = "/_reflex_django";
+
+/// The front door's own health endpoint, under the package's reserved prefix: load
+/// balancers ask it whether this instance serves (both children ready, not draining).
+pub const HEALTH_PATH: &str = "/_reflex_django/health";
 
 /// A normalised URL path prefix: `/seg[/seg…]`, no trailing slash, never `/`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -164,6 +169,30 @@ pub enum Target {
 pub struct Route {
     pub prefix: Prefix,
     pub kind: RouteKind,
+    /// Who answers: Django, unless the front door serves the prefix from disk.
+    #[serde(skip)]
+    pub serve: Serve,
+}
+
+impl Route {
+    /// A prefix answered by Django.
+    pub fn new(prefix: Prefix, kind: RouteKind) -> Route {
+        Route {
+            prefix,
+            kind,
+            serve: Serve::Django,
+        }
+    }
+}
+
+/// Who answers a Django prefix.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Serve {
+    #[default]
+    Django,
+    /// Files from this directory (Django's `STATIC_ROOT` in production), by the path
+    /// below the prefix.
+    Files(PathBuf),
 }
 
 /// The Django prefixes; every other path goes to Reflex.
@@ -189,7 +218,7 @@ impl RouteTable {
     /// prefixes. `static_prefix` comes from Django's `STATIC_URL` unless configured.
     pub fn from_config(prefixes: &Prefixes, static_prefix: Option<Prefix>) -> Self {
         let configured_static = prefixes.static_.as_ref().map(|p| p.0.clone());
-        let route = |prefix: Prefix, kind| Route { prefix, kind };
+        let route = Route::new;
         let mut routes = vec![route(prefixes.admin.0.clone(), RouteKind::Admin)];
         routes.extend(
             configured_static
@@ -215,15 +244,30 @@ impl RouteTable {
         RouteTable::new(routes)
     }
 
+    /// Serves the static prefix from `dir` instead of asking Django (production,
+    /// after `collectstatic`). Without a static route this changes nothing.
+    pub fn serve_static_from(mut self, dir: PathBuf) -> Self {
+        for route in &mut self.routes {
+            if route.kind == RouteKind::Static {
+                route.serve = Serve::Files(dir.clone());
+            }
+        }
+        self
+    }
+
     pub fn routes(&self) -> &[Route] {
         &self.routes
     }
 
+    /// The Django route that `path` falls under, if any.
+    pub fn route(&self, path: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.prefix.matches(path))
+    }
+
     pub fn target(&self, path: &str) -> Target {
-        if self.routes.iter().any(|r| r.prefix.matches(path)) {
-            Target::Django
-        } else {
-            Target::Reflex
+        match self.route(path) {
+            Some(_) => Target::Django,
+            None => Target::Reflex,
         }
     }
 }
@@ -319,19 +363,11 @@ mod tests {
 
     #[test]
     fn table_routes_to_django_only_under_prefixes() {
+        let route = |prefix: &str, kind| Route::new(p(prefix), kind);
         let table = RouteTable::new([
-            Route {
-                prefix: p("/admin"),
-                kind: RouteKind::Admin,
-            },
-            Route {
-                prefix: p("/api"),
-                kind: RouteKind::Backend,
-            },
-            Route {
-                prefix: p("/admin"),
-                kind: RouteKind::Extra,
-            },
+            route("/admin", RouteKind::Admin),
+            route("/api", RouteKind::Backend),
+            route("/admin", RouteKind::Extra),
         ]);
         assert_eq!(table.routes().len(), 2);
         assert_eq!(table.target("/admin/login/"), Target::Django);
@@ -339,5 +375,17 @@ mod tests {
         assert_eq!(table.target("/apix"), Target::Reflex);
         assert_eq!(table.target("/"), Target::Reflex);
         assert_eq!(table.target("/_event/"), Target::Reflex);
+    }
+
+    #[test]
+    fn the_static_route_can_be_served_from_disk() {
+        let prefixes = crate::config::Prefixes::default();
+        let table = RouteTable::from_config(&prefixes, Some(p("/static")))
+            .serve_static_from(PathBuf::from("/srv/static"));
+        let served = table.route("/static/admin/css/base.css").unwrap();
+        assert_eq!(served.kind, RouteKind::Static);
+        assert_eq!(served.serve, Serve::Files(PathBuf::from("/srv/static")));
+        assert_eq!(table.route("/admin/").unwrap().serve, Serve::Django);
+        assert_eq!(table.target("/static/x.css"), Target::Django);
     }
 }

@@ -46,16 +46,48 @@ def django_facts():
             name = str(db.get("NAME") or "")
             if "sqlite" in db.get("ENGINE", "") and name and not name.startswith(":memory:") and "mode=memory" not in name:
                 databases.append(os.path.abspath(name))
+        static_root = getattr(settings, "STATIC_ROOT", None)
         return {
             "settings_file": getattr(sys.modules.get(settings.SETTINGS_MODULE), "__file__", None),
             "static_url": settings.STATIC_URL,
+            "static_root": os.path.abspath(str(static_root)) if static_root else None,
             "debug": bool(settings.DEBUG),
             "sqlite_files": databases,
+            "database_engines": sorted({str(db.get("ENGINE", "")) for db in settings.DATABASES.values()}),
             "media_root": os.path.abspath(str(settings.MEDIA_ROOT)) if settings.MEDIA_ROOT else None,
             "apps": [{"label": a.label, "path": a.path} for a in apps.get_app_configs()],
+            "security": security_facts(settings),
         }
     except BaseException as exc:  # the project's settings may raise anything, SystemExit too
         return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def weak_secret_key(key):
+    """Why SECRET_KEY is unfit for production (Django's own test, check W009), or None.
+
+    The key itself never leaves this process.
+    """
+    key = str(key or "")
+    if not key:
+        return "it is empty"
+    if key.startswith("django-insecure"):
+        return "it is the insecure key Django's startproject makes"
+    if len(key) < 50:
+        return f"it has {len(key)} characters; use at least 50"
+    if len(set(key)) < 5:
+        return "it has fewer than 5 different characters"
+    return None
+
+
+def security_facts(settings):
+    return {
+        "weak_secret_key": weak_secret_key(getattr(settings, "SECRET_KEY", "")),
+        "allowed_hosts": [str(h) for h in settings.ALLOWED_HOSTS],
+        "csrf_trusted_origins": [str(o) for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", [])],
+        "session_cookie_secure": bool(settings.SESSION_COOKIE_SECURE),
+        "session_cookie_httponly": bool(settings.SESSION_COOKIE_HTTPONLY),
+        "csrf_cookie_secure": bool(settings.CSRF_COOKIE_SECURE),
+    }
 
 
 def main(argv):

@@ -31,7 +31,7 @@ pub struct Package {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(untagged)]
 pub enum DjangoFacts {
-    Loaded(Settings),
+    Loaded(Box<Settings>),
     Failed { error: String },
 }
 
@@ -40,11 +40,28 @@ pub enum DjangoFacts {
 pub struct Settings {
     pub settings_file: Option<PathBuf>,
     pub static_url: String,
+    /// Where `collectstatic` puts the files (absolute), if set.
+    pub static_root: Option<PathBuf>,
     pub debug: bool,
     /// Absolute paths of SQLite database files.
     pub sqlite_files: Vec<PathBuf>,
+    /// `ENGINE` of every configured database.
+    pub database_engines: Vec<String>,
     pub media_root: Option<PathBuf>,
     pub apps: Vec<App>,
+    pub security: Security,
+}
+
+/// The settings the production audit looks at.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Security {
+    /// Why `SECRET_KEY` is unfit for production; `None` when it is fine.
+    pub weak_secret_key: Option<String>,
+    pub allowed_hosts: Vec<String>,
+    pub csrf_trusted_origins: Vec<String>,
+    pub session_cookie_secure: bool,
+    pub session_cookie_httponly: bool,
+    pub csrf_cookie_secure: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -56,6 +73,21 @@ pub struct App {
 impl Report {
     pub fn package(&self, module: &str) -> Option<&Package> {
         self.packages.get(module)
+    }
+
+    /// Django and Reflex, which `run` and `build` cannot do without; the error says
+    /// how to install the first one missing into `python`.
+    pub fn require_django_and_reflex(&self, python: &Path) -> Result<()> {
+        for module in ["django", "reflex"] {
+            if !self.package(module).is_some_and(|p| p.importable) {
+                return Err(Error::new(format!(
+                    "{module} is not installed in {}",
+                    python.display()
+                ))
+                .hint(format!("{} -m pip install {module}", python.display())));
+            }
+        }
+        Ok(())
     }
 }
 

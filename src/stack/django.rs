@@ -1,5 +1,6 @@
-//! The Django child of the dev stack: a real ASGI server on 127.0.0.1 and an internal
-//! port, or `runserver` on request.
+//! The Django child of the stack: a real ASGI server on 127.0.0.1 and an internal
+//! port (in production with several workers), or `runserver` on request in
+//! development.
 
 use std::path::{Path, PathBuf};
 
@@ -7,7 +8,7 @@ use crate::config::DjangoServer;
 use crate::error::{Error, Result};
 use crate::python::probe::Report;
 
-use super::Stack;
+use super::{Mode, Stack};
 
 /// The ASGI wrapper module written into the run's private directory.
 pub const ASGI_MODULE: &str = "reflex_django_dev_asgi";
@@ -114,7 +115,8 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
                 env.push(("REFLEX_DJANGO_ASGI_APP".into(), asgi));
             }
             let target = format!("{ASGI_MODULE}:application");
-            let args: Vec<&str> = if server == Server::Uvicorn {
+            let workers = stack.django_workers.to_string();
+            let mut args: Vec<&str> = if server == Server::Uvicorn {
                 vec![
                     "-m",
                     "uvicorn",
@@ -136,9 +138,18 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
                     "127.0.0.1",
                     "--port",
                     &port_s,
-                    &target,
                 ]
             };
+            if stack.mode == Mode::Prod {
+                args.extend(["--workers", &workers]);
+                if server == Server::Uvicorn {
+                    // A line per request costs every request; the edge logs them.
+                    args.push("--no-access-log");
+                }
+            }
+            if server == Server::Granian {
+                args.push(&target);
+            }
             args.into_iter().map(String::from).collect()
         }
     };

@@ -1,9 +1,14 @@
-"""Django's ASGI application as `reflex-django run` serves it in development.
+"""Django's ASGI application as `reflex-django run` serves it.
 
 Imported by uvicorn or granian as `reflex_django_dev_asgi:application`. Loads the
 project's own ASGI app (`REFLEX_DJANGO_ASGI_APP`, "module:attribute") or Django's
 default one, and in DEBUG serves /static/ the way `runserver` does, so the admin has
 its CSS under a bare ASGI server too.
+
+Only the front door connects (the server listens on 127.0.0.1), and it replaces the
+`X-Forwarded-For`/`-Proto` headers with the client and scheme it determined (trusting
+only its configured proxies). So Django's `REMOTE_ADDR` and `request.is_secure()` come
+from them, under either server.
 """
 
 import importlib
@@ -13,6 +18,27 @@ import django
 from django.apps import apps
 from django.conf import settings
 from django.core.asgi import get_asgi_application
+
+
+def _forwarded(app):
+    """Take the client address and scheme from the front door's headers."""
+
+    async def application(scope, receive, send):
+        client = scope.get("client")
+        if scope["type"] in ("http", "websocket") and client and client[0] in ("127.0.0.1", "::1"):
+            for name, value in scope.get("headers", ()):
+                if name == b"x-forwarded-for":
+                    scope = dict(scope, client=(value.decode("latin-1").split(",")[-1].strip(), 0))
+                elif name == b"x-forwarded-proto" and value in (b"http", b"https"):
+                    secure = value == b"https"
+                    if scope["type"] == "websocket":
+                        scheme = "wss" if secure else "ws"
+                    else:
+                        scheme = "https" if secure else "http"
+                    scope = dict(scope, scheme=scheme)
+        return await app(scope, receive, send)
+
+    return application
 
 
 def _load():
@@ -27,7 +53,7 @@ def _load():
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
         app = ASGIStaticFilesHandler(app)
-    return app
+    return _forwarded(app)
 
 
 application = _load()

@@ -13,11 +13,14 @@ pub struct Record {
     pub pid: u32,
     pub root: PathBuf,
     pub proxy: u16,
-    pub frontend: u16,
+    /// Reflex's dev server; `None` in production.
+    pub frontend: Option<u16>,
     pub django: u16,
     pub reflex_backend: u16,
     pub django_server: String,
     pub static_prefix: Option<String>,
+    /// `dev` or `prod`.
+    pub mode: String,
 }
 
 /// The record of this run; removed when dropped (the run ends).
@@ -42,6 +45,7 @@ impl LiveRun {
             reflex_backend,
             django_server: stack.django_server.name().into(),
             static_prefix: stack.static_prefix.as_ref().map(|p| p.to_string()),
+            mode: stack.mode.name().into(),
         };
         let path = path_for(&stack.project.root);
         let text = serde_json::to_vec_pretty(&record).expect("record serializes");
@@ -65,14 +69,7 @@ pub fn read(root: &Path) -> Option<Record> {
 }
 
 fn path_for(root: &Path) -> PathBuf {
-    // FNV-1a of the root path: stable across builds, unlike std's hasher.
-    let hash = root
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf29ce484222325u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
-        });
+    let hash = crate::hash::fnv1a(root.as_os_str().as_encoded_bytes());
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);

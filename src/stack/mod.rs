@@ -1,7 +1,9 @@
-//! The dev stack that `run` supervises: what it needs to know before anything starts
-//! (interpreter, ports, Django's facts, the route table), and the Django and Reflex
-//! child plans built from that.
+//! The stack that `run` supervises, in development or production: what it needs to
+//! know before anything starts (interpreter, ports, Django's facts, the route table,
+//! in production the build and the audit), and the Django and Reflex child plans
+//! built from that.
 
+pub mod audit;
 pub mod console;
 pub mod django;
 pub mod live;
@@ -9,6 +11,7 @@ pub mod reflex;
 
 use std::path::{Path, PathBuf};
 
+use crate::build::Stamp;
 use crate::config::{Port, Resolved, Source, env_var_name};
 use crate::error::{Context, Error, Result};
 use crate::project::Project;
@@ -16,14 +19,31 @@ use crate::proxy::routes::{Prefix, RouteTable};
 use crate::python::probe::{self, DjangoFacts, Report};
 use crate::python::{self, Python};
 use crate::{bun, child_env, ports};
+use audit::{Finding, Severity};
 
-/// Every port of the stack: two public, two internal.
+/// Development (dev servers, reloads) or production (the build, workers, the audit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Dev,
+    Prod,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Dev => "dev",
+            Mode::Prod => "prod",
+        }
+    }
+}
+
+/// Every port of the stack: the public ones and the internal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ports {
     /// The front door.
     pub proxy: u16,
-    /// Reflex's Vite dev server.
-    pub frontend: u16,
+    /// Reflex's Vite dev server (development only).
+    pub frontend: Option<u16>,
     /// Django's server, on 127.0.0.1.
     pub django: u16,
     /// Reflex's backend, on 127.0.0.1.
@@ -31,6 +51,7 @@ pub struct Ports {
 }
 
 pub struct Stack {
+    pub mode: Mode,
     pub project: Project,
     pub resolved: Resolved,
     pub python: Python,
@@ -43,6 +64,12 @@ pub struct Stack {
     pub child_env: Vec<(String, String)>,
     pub ports: Ports,
     pub django_server: django::Server,
+    /// Worker processes of Django's server (1 in development).
+    pub django_workers: u32,
+    /// The production build being served.
+    pub build: Option<Stamp>,
+    /// What the production audit found that does not refuse the start.
+    pub warnings: Vec<Finding>,
     /// Private files of this run (the ASGI wrapper); removed when the run ends.
     pub runtime_dir: PathBuf,
     _runtime_dir_guard: tempfile::TempDir,
@@ -50,34 +77,36 @@ pub struct Stack {
 
 impl Stack {
     /// Checks everything that can be checked before a child starts, so that mistakes
-    /// are one clear error instead of a crashing child: ports, bun, the interpreter,
-    /// Django's settings (one Python call, which also gives `STATIC_URL`).
-    pub fn prepare(project: Project, resolved: Resolved) -> Result<Stack> {
+    /// are one clear error instead of a crashing child: ports, bun (development), the
+    /// interpreter, Django's settings (one Python call, which also gives `STATIC_URL`),
+    /// and in production the build and the audit.
+    pub fn prepare(project: Project, resolved: Resolved, mode: Mode) -> Result<Stack> {
         let config = &resolved.config;
         let proxy_port = config.proxy.port.0;
-        let frontend_port = config.reflex.frontend_port.0;
-        if proxy_port == frontend_port {
+        let frontend_port = match mode {
+            Mode::Dev => Some(config.reflex.frontend_port.0),
+            Mode::Prod => None,
+        };
+        if frontend_port == Some(proxy_port) {
             return Err(Error::new(format!(
                 "the front door and Reflex's frontend both want port {proxy_port}"
             ))
             .hint("give them different ports: --port and --frontend-port"));
         }
         ports::ensure_free(&config.proxy.host, proxy_port, "the front door", "--port")?;
-        ports::ensure_free(
-            "0.0.0.0",
-            frontend_port,
-            "Reflex's frontend",
-            "--frontend-port",
-        )?;
+        if let Some(port) = frontend_port {
+            ports::ensure_free("0.0.0.0", port, "Reflex's frontend", "--frontend-port")?;
+        }
         let python = python::find(&project, &resolved)?;
-        if std::env::var_os("REFLEX_USE_NPM").is_none() {
+        if mode == Mode::Dev && std::env::var_os("REFLEX_USE_NPM").is_none() {
             bun::find()?;
         }
-        let child_env = child_env::contract(&resolved);
+        // Django's settings may follow the mode; the probe sees what the children will.
+        let mut child_env = child_env::contract_for(&resolved, mode.name());
         let report = probe::probe(&python, &project.root, &child_env, true)?;
         let django_settings =
             match &report.django {
-                Some(DjangoFacts::Loaded(settings)) => Some(settings.clone()),
+                Some(DjangoFacts::Loaded(settings)) => Some((**settings).clone()),
                 Some(DjangoFacts::Failed { error }) => {
                     return Err(Error::new(format!("Django's settings do not load: {error}")).hint(
                     "run `reflex-django check` to see the whole error; `reflex-django doctor` \
@@ -86,19 +115,48 @@ impl Stack {
                 }
                 None => None,
             };
-        for (module, dist) in [("django", "django"), ("reflex", "reflex")] {
-            if !report.package(module).is_some_and(|p| p.importable) {
-                return Err(Error::new(format!(
-                    "{module} is not installed in {}",
-                    python.path.display()
-                ))
-                .hint(format!("{} -m pip install {dist}", python.path.display())));
-            }
-        }
+        report.require_django_and_reflex(&python.path)?;
         let django_server = django::Server::resolve(config.django.server, &report)?;
+        let django_workers = match mode {
+            Mode::Dev => 1,
+            Mode::Prod => django_workers(&resolved),
+        };
         let static_prefix =
             static_prefix(&resolved, django_settings.as_ref())?.map(|(prefix, _)| prefix);
-        let table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
+        let mut table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
+        let (build, warnings) = match mode {
+            Mode::Dev => (None, Vec::new()),
+            Mode::Prod => {
+                if django_server == django::Server::Runserver {
+                    return Err(Error::new(
+                        "django.server is `runserver`, Django's development server, which is \
+                         not for production",
+                    )
+                    .hint("set `django.server: auto` (uvicorn or granian, with workers)"));
+                }
+                let settings = django_settings.as_ref().ok_or_else(|| {
+                    resolved
+                        .settings_module()
+                        .err()
+                        .unwrap_or_else(|| Error::new("Django's settings were not checked"))
+                })?;
+                let (stamp, findings) =
+                    production_checks(&project, &resolved, settings, django_workers);
+                let stamp = stamp?;
+                let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
+                    .into_iter()
+                    .partition(|f| f.severity == Severity::Error);
+                if let Some(first) = errors.into_iter().next() {
+                    return Err(first.problem.in_source("the production audit"));
+                }
+                if static_prefix.is_some()
+                    && let Some(dir) = &stamp.static_root
+                {
+                    table = table.serve_static_from(dir.clone());
+                }
+                (Some(stamp), warnings)
+            }
+        };
         let internal = |setting: Option<Port>, taken: &[u16]| -> Result<u16> {
             match setting {
                 Some(p) => Ok(p.0),
@@ -110,22 +168,27 @@ impl Stack {
                 },
             }
         };
-        let django_port = internal(config.django.port, &[proxy_port, frontend_port])?;
-        let reflex_backend = internal(
-            config.reflex.backend_port,
-            &[proxy_port, frontend_port, django_port],
-        )?;
+        let public: Vec<u16> = std::iter::once(proxy_port).chain(frontend_port).collect();
+        let django_port = internal(config.django.port, &public)?;
+        let mut taken = public.clone();
+        taken.push(django_port);
+        let reflex_backend = internal(config.reflex.backend_port, &taken)?;
+        let ports = Ports {
+            proxy: proxy_port,
+            frontend: frontend_port,
+            django: django_port,
+            reflex_backend,
+        };
         // Both children see how this run is wired: the plugin's `vite patch` must agree
         // with the front door, and Django builds absolute links (password-reset mail)
         // from the app's address.
-        let mut child_env = child_env;
         child_env.extend([
             ("REFLEX_DJANGO_RUN".to_string(), "1".to_string()),
             (env_var_name("proxy.host"), config.proxy.host.clone()),
             (env_var_name("proxy.port"), proxy_port.to_string()),
             (
                 "REFLEX_DJANGO_APP_URL".to_string(),
-                format!("http://localhost:{frontend_port}"),
+                app_url(&resolved, mode, &ports),
             ),
         ]);
         child_env.extend(
@@ -140,12 +203,8 @@ impl Stack {
         let runtime_dir = guard.path().to_path_buf();
         django::write_asgi_module(&runtime_dir)?;
         Ok(Stack {
-            ports: Ports {
-                proxy: proxy_port,
-                frontend: frontend_port,
-                django: django_port,
-                reflex_backend,
-            },
+            mode,
+            ports,
             project,
             resolved,
             python,
@@ -155,6 +214,9 @@ impl Stack {
             table,
             child_env,
             django_server,
+            django_workers,
+            build,
+            warnings,
             runtime_dir,
             _runtime_dir_guard: guard,
         })
@@ -169,9 +231,10 @@ impl Stack {
         )
     }
 
-    /// Reflex's dev server as the browser reaches it.
+    /// The app as the browser reaches it: Reflex's dev server in development, the
+    /// front door (or `public_url`) in production.
     pub fn app_url(&self) -> String {
-        format!("http://localhost:{}", self.ports.frontend)
+        app_url(&self.resolved, self.mode, &self.ports)
     }
 
     /// What restarts Django when it changes: the settings package, the project's own
@@ -210,6 +273,55 @@ impl Stack {
         paths.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
         paths
     }
+}
+
+fn app_url(resolved: &Resolved, mode: Mode, ports: &Ports) -> String {
+    match (mode, ports.frontend, &resolved.config.public_url) {
+        (Mode::Dev, Some(frontend), _) => format!("http://localhost:{frontend}"),
+        (_, _, Some(url)) => url.origin(),
+        _ => format!(
+            "http://{}:{}",
+            reflex::browser_host(&resolved.config.proxy.host),
+            ports.proxy
+        ),
+    }
+}
+
+/// Worker processes for Django in production: `django.workers`, else one per CPU.
+pub fn django_workers(resolved: &Resolved) -> u32 {
+    resolved.config.django.workers.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
+        |w| w.0,
+    )
+}
+
+/// The production preflight shared by `run --env prod` and `doctor --prod`: the
+/// build (missing or stale is an error) and the audit of Django's settings.
+pub fn production_checks(
+    project: &Project,
+    resolved: &Resolved,
+    settings: &probe::Settings,
+    django_workers: u32,
+) -> (Result<Stamp>, Vec<Finding>) {
+    let deployment = audit::Deployment {
+        public_url: resolved.config.public_url.as_ref(),
+        django_workers,
+        behind_proxy: !resolved.config.proxy.trusted_proxies.is_empty(),
+    };
+    let findings = audit::audit(settings, &deployment);
+    let stamp = Stamp::current(project).and_then(|stamp| {
+        if let Some(dir) = &stamp.static_root
+            && !dir.is_dir()
+        {
+            return Err(Error::new(format!(
+                "Django's static files are missing from {}",
+                dir.display()
+            ))
+            .hint("run `reflex-django build` again (it runs collectstatic)"));
+        }
+        Ok(stamp)
+    });
+    (stamp, findings)
 }
 
 /// The static prefix and where it came from: the `prefixes.static` setting, else

@@ -1,10 +1,11 @@
-//! The Reflex child of the dev stack: `reflex run` with its backend on an internal
-//! port behind the front door.
+//! The Reflex child of the stack: `reflex run` with its backend on an internal port
+//! behind the front door; in production its backend alone, in prod mode (the front
+//! door serves the built frontend).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use super::Stack;
+use super::{Mode, Stack};
 
 #[derive(Clone, Debug)]
 pub struct Plan {
@@ -15,22 +16,22 @@ pub struct Plan {
 
 pub fn plan(stack: &Stack) -> Plan {
     let ports = &stack.ports;
-    let args = [
-        "-m",
-        "reflex",
-        "run",
-        "--env",
-        "dev",
-        "--frontend-port",
-        &ports.frontend.to_string(),
-        "--backend-port",
-        &ports.reflex_backend.to_string(),
-        "--backend-host",
-        "127.0.0.1",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
+    let mut args: Vec<String> = ["-m", "reflex", "run", "--env", stack.mode.name()]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    match (stack.mode, ports.frontend) {
+        (Mode::Dev, Some(frontend)) => {
+            args.extend(["--frontend-port".into(), frontend.to_string()]);
+        }
+        _ => args.push("--backend-only".into()),
+    }
+    args.extend([
+        "--backend-port".into(),
+        ports.reflex_backend.to_string(),
+        "--backend-host".into(),
+        "127.0.0.1".into(),
+    ]);
 
     let mut env = stack.child_env.clone();
     // The browser's Socket.IO traffic goes to the front door, which forwards it.
@@ -45,7 +46,9 @@ pub fn plan(stack: &Stack) -> Plan {
     // The front door appends the browser's address to X-Forwarded-For; trusting one
     // hop gives the event bridge the real client IP instead of 127.0.0.1.
     env.push(("REFLEX_TRUSTED_PROXY_HOPS".into(), "1".into()));
-    if let Some(excluded) = hot_reload_exclusions(stack) {
+    if stack.mode == Mode::Dev
+        && let Some(excluded) = hot_reload_exclusions(stack)
+    {
         env.push(("REFLEX_HOT_RELOAD_EXCLUDE_PATHS".into(), excluded));
     }
     Plan {

@@ -321,6 +321,12 @@ impl Supervisor {
         }
     }
 
+    /// Completes when the shutdown must not wait any longer (a second Ctrl-C), so
+    /// work done before [`Supervisor::shutdown`] (draining the front door) can stop.
+    pub async fn hurried(&self) {
+        self.shared.hurried().await;
+    }
+
     /// What a Ctrl-C does: the first starts the shutdown, the second skips the grace
     /// period.
     pub fn interrupt(&self) {

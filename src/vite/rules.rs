@@ -82,10 +82,7 @@ mod tests {
     }
 
     fn table() -> RouteTable {
-        let route = |p: &str, kind| Route {
-            prefix: Prefix::parse(p).unwrap(),
-            kind,
-        };
+        let route = |p: &str, kind| Route::new(Prefix::parse(p).unwrap(), kind);
         RouteTable::new([
             route("/admin", RouteKind::Admin),
             route("/static", RouteKind::Static),

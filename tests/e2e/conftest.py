@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Stack, binary, wait_for
+from e2e_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Stack, binary
 
 
 @pytest.fixture(scope="session")
@@ -57,11 +57,7 @@ def stack(demo_root, run_env) -> Iterator[Stack]:
         s.start()
         yield s
     finally:
-        code = s.stop()
-        try:
-            wait_for(lambda: not s.leftovers(), 5, "every process of the run to end", 0.2)
-        finally:
-            s.kill_everything()
+        code = s.finish()
         assert code == 0, f"run exited with {code}:\n{s.log()}"
 
 

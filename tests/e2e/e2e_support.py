@@ -75,24 +75,33 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
 
 
 class Stack:
-    """`reflex-django run` in `root` on free ports, its output collected."""
+    """`reflex-django run` in `root` on free ports, its output collected. With
+    `prod=True` it is `run --env prod`: one public port, the front door."""
 
-    def __init__(self, root: Path, env: dict[str, str]):
+    def __init__(self, root: Path, env: dict[str, str], prod: bool = False, args: tuple[str, ...] = ()):
         self.root = root
+        self.prod = prod
+        self.args = args
         self.port = free_port()
         self.frontend_port = free_port()
-        self.app_url = f"http://localhost:{self.frontend_port}"
         self.front_door_url = f"http://localhost:{self.port}"
+        self.app_url = self.front_door_url if prod else f"http://localhost:{self.frontend_port}"
         self.marker = f"RDJ_E2E_MARKER={secrets.token_hex(8)}"
         self.env = {**env, self.marker.split("=")[0]: self.marker.split("=")[1]}
         self.lines: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
         self.started_in: float | None = None
 
-    def start(self, timeout: float = 600) -> None:
-        started = time.monotonic()
+    def command(self) -> list[str]:
+        ports = ["--port", str(self.port)]
+        if self.prod:
+            return [binary(), "run", "--env", "prod", *ports, *self.args]
+        return [binary(), "run", *ports, "--frontend-port", str(self.frontend_port), *self.args]
+
+    def launch(self) -> None:
+        """Starts `run` without waiting for it."""
         self.proc = subprocess.Popen(
-            [binary(), "run", "--port", str(self.port), "--frontend-port", str(self.frontend_port)],
+            self.command(),
             cwd=self.root,
             env=self.env,
             stdout=subprocess.PIPE,
@@ -101,6 +110,10 @@ class Stack:
             start_new_session=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
+
+    def start(self, timeout: float = 600) -> None:
+        started = time.monotonic()
+        self.launch()
         wait_for(
             lambda: "ready in" in self.log() or self.proc.poll() is not None,
             timeout,
@@ -132,16 +145,36 @@ class Stack:
                 return pid
         raise AssertionError(f"no process with {needle!r} under run:\n{self.log()}")
 
-    def stop(self, timeout: float = 30) -> int:
-        """Ctrl-C, as a person would; returns the exit code."""
+    def stop(self, timeout: float = 30, sig: int = signal.SIGINT) -> int:
+        """Ctrl-C, as a person would (or `sig`); returns the exit code."""
         assert self.proc
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
         try:
             code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill_everything()
             raise
+        return code
+
+    def commands(self) -> list[str]:
+        """The command lines of every process of this run."""
+        found = []
+        for pid in processes_with_marker(self.marker):
+            try:
+                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except OSError:
+                continue
+        return found
+
+    def finish(self) -> int:
+        """Ctrl-C, then make sure nothing of the run is left (killing what is, after
+        reporting it); returns the exit code."""
+        code = self.stop()
+        try:
+            wait_for(lambda: not self.leftovers(), 5, "every process of the run to end", 0.2)
+        finally:
+            self.kill_everything()
         return code
 
     def leftovers(self) -> list[int]:

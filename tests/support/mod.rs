@@ -17,7 +17,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use reflex_django::config::Prefixes;
 use reflex_django::proxy::routes::{Prefix, RouteTable};
-use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Upstream};
+use reflex_django::proxy::{self, ChildState, FrontDoor, Frontend, IpNet, Limits, Pages, Upstream};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
@@ -195,7 +195,7 @@ pub struct Door {
 
 impl Door {
     pub async fn start(django: SocketAddr, reflex: SocketAddr) -> Door {
-        Door::start_with(django, reflex, Duration::from_secs(10), Limits::default()).await
+        Door::spec(django, reflex).start().await
     }
 
     /// A front door that sends pages to `frontend` (Reflex's dev server) and only
@@ -205,14 +205,10 @@ impl Door {
         reflex: SocketAddr,
         frontend: SocketAddr,
     ) -> Door {
-        Door::build(
-            django,
-            reflex,
-            Some(frontend),
-            Duration::from_secs(10),
-            Limits::default(),
-        )
-        .await
+        Door::spec(django, reflex)
+            .dev_server(frontend)
+            .start()
+            .await
     }
 
     pub async fn start_with(
@@ -221,27 +217,105 @@ impl Door {
         hold_timeout: Duration,
         limits: Limits,
     ) -> Door {
-        Door::build(django, reflex, None, hold_timeout, limits).await
+        Door::spec(django, reflex)
+            .hold(hold_timeout)
+            .limits(limits)
+            .start()
+            .await
     }
 
-    async fn build(
-        django: SocketAddr,
-        reflex: SocketAddr,
-        frontend: Option<SocketAddr>,
-        hold_timeout: Duration,
-        limits: Limits,
-    ) -> Door {
+    /// A front door to be configured, then started: `Door::spec(d, r).built(f).start()`.
+    pub fn spec(django: SocketAddr, reflex: SocketAddr) -> DoorSpec {
+        DoorSpec {
+            django,
+            reflex,
+            pages: PagesSpec::Backend,
+            table: table(),
+            trusted: Vec::new(),
+            hold_timeout: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
+    }
+
+    /// Asks for shutdown and waits for `serve` to return.
+    pub async fn shut_down(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap();
+        }
+    }
+}
+
+enum PagesSpec {
+    Backend,
+    DevServer(SocketAddr),
+    Built(Frontend),
+}
+
+/// How to build a [`Door`]; see [`Door::spec`].
+pub struct DoorSpec {
+    django: SocketAddr,
+    reflex: SocketAddr,
+    pages: PagesSpec,
+    table: RouteTable,
+    trusted: Vec<IpNet>,
+    hold_timeout: Duration,
+    limits: Limits,
+}
+
+impl DoorSpec {
+    pub fn dev_server(mut self, addr: SocketAddr) -> Self {
+        self.pages = PagesSpec::DevServer(addr);
+        self
+    }
+
+    pub fn built(mut self, frontend: Frontend) -> Self {
+        self.pages = PagesSpec::Built(frontend);
+        self
+    }
+
+    pub fn table(mut self, table: RouteTable) -> Self {
+        self.table = table;
+        self
+    }
+
+    pub fn trusted(mut self, nets: &[&str]) -> Self {
+        self.trusted = nets.iter().map(|n| n.parse().unwrap()).collect();
+        self
+    }
+
+    pub fn hold(mut self, hold_timeout: Duration) -> Self {
+        self.hold_timeout = hold_timeout;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    pub async fn start(self) -> Door {
         let (django_state, django_rx) = watch::channel(ChildState::Ready);
         let (reflex_state, reflex_rx) = watch::channel(ChildState::Ready);
         let listener = proxy::bind("127.0.0.1", 0).await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let pages = match self.pages {
+            PagesSpec::Backend => Pages::Backend,
+            PagesSpec::DevServer(vite) => {
+                Pages::DevServer(Upstream::new("reflex", vite, reflex_rx.clone()))
+            }
+            PagesSpec::Built(frontend) => Pages::Built(frontend),
+        };
         let front_door = FrontDoor {
-            table: table(),
-            django: Upstream::new("django", django, django_rx),
-            reflex: Upstream::new("reflex", reflex, reflex_rx.clone()),
-            frontend: frontend.map(|addr| Upstream::new("reflex", addr, reflex_rx)),
-            hold_timeout,
-            limits,
+            table: self.table,
+            django: Upstream::new("django", self.django, django_rx),
+            reflex: Upstream::new("reflex", self.reflex, reflex_rx),
+            pages,
+            hold_timeout: self.hold_timeout,
+            trusted_proxies: self.trusted,
+            limits: self.limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(proxy::serve(listener, front_door, async {
@@ -253,16 +327,6 @@ impl Door {
             reflex_state,
             stop: Some(stop),
             server: Some(server),
-        }
-    }
-
-    /// Asks for shutdown and waits for `serve` to return.
-    pub async fn shut_down(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap();
         }
     }
 }
