@@ -134,8 +134,16 @@ fn run_captured(step: &Step, cmd: &mut Command) -> Result<(ExitStatus, String)> 
     .map(|pipe| {
         let lines = lines.clone();
         std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(std::io::Result::ok) {
-                if lines.send(line).is_err() {
+            // Bytes, not UTF-8 lines: a tool that prints something else must not make
+            // us stop reading (and leave it blocked on a full pipe).
+            let mut reader = BufReader::new(pipe);
+            let mut line = Vec::new();
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+                let text = String::from_utf8_lossy(&line)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
+                line.clear();
+                if lines.send(text).is_err() {
                     return;
                 }
             }

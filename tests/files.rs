@@ -60,6 +60,11 @@ async fn site() -> Site {
     write(s, "admin/css/base.css", b"body { margin: 0 }");
     write(s, "admin/css/base.5af66c1b1797.css", b"body { margin: 0 }");
     write(s, "big.txt", &b"0123456789".repeat(100));
+    // Larger than what the front door keeps in memory: always read from disk.
+    write(s, "huge.txt", &b"0123456789".repeat(60_000));
+    // Hidden files that exist, so only the hidden-file rule keeps them private.
+    write(s, ".env", b"SECRET_KEY=x");
+    write(f, ".git/config", b"[core]");
     write(outside.path(), "secret.txt", b"secret");
     std::os::unix::fs::symlink(outside.path(), s.join("out")).unwrap();
 
@@ -232,6 +237,65 @@ async fn precompressed_variants_validators_and_ranges() {
     assert_eq!(head.status, 200);
     assert_eq!(head.header("content-length"), "1000");
     assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn large_files_from_disk_answer_the_same_validators() {
+    let site = site().await;
+    let url = "/static/huge.txt";
+    let full = get(&site, url).await;
+    assert_eq!(full.status, 200);
+    assert_eq!(full.body.len(), 600_000);
+    let etag = full.header("etag").to_string();
+    let last_modified = full.header("last-modified").to_string();
+    assert_eq!(
+        fetch(&site, "GET", url, &[("if-none-match", &etag)])
+            .await
+            .status,
+        304
+    );
+    assert_eq!(
+        fetch(&site, "GET", url, &[("if-modified-since", &last_modified)])
+            .await
+            .status,
+        304
+    );
+    let part = fetch(&site, "GET", url, &[("range", "bytes=0-9")]).await;
+    assert_eq!(
+        (part.status.as_u16(), part.text().as_str()),
+        (206, "0123456789")
+    );
+    // If-Range with our weak validator never matches: the whole file, not a piece.
+    for if_range in [etag.as_str(), last_modified.as_str()] {
+        let whole = fetch(
+            &site,
+            "GET",
+            url,
+            &[("range", "bytes=0-9"), ("if-range", if_range)],
+        )
+        .await;
+        assert_eq!(whole.status, 200, "{if_range}");
+        assert_eq!(whole.body.len(), 600_000);
+    }
+}
+
+#[tokio::test]
+async fn a_variant_older_than_its_file_is_never_served() {
+    let site = site().await;
+    let root = site.root.clone();
+    // A rebuild replaced the bundle but left the old brotli variant behind.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let js = APP_JS.replace("app", "new").repeat(100);
+    std::fs::write(root.join("assets/app-BhQ9MRhD.js"), &js).unwrap();
+    let got = fetch(
+        &site,
+        "GET",
+        "/assets/app-BhQ9MRhD.js",
+        &[("accept-encoding", "br")],
+    )
+    .await;
+    assert_eq!(got.header("content-encoding"), "");
+    assert_eq!(got.text(), js);
 }
 
 #[tokio::test]

@@ -24,12 +24,15 @@ if TYPE_CHECKING:
 
     from reflex_base.plugins.base import CommonContext, PreCompileContext
 
-__all__ = ["SAME_ORIGIN_FLAG", "SameOriginBuild", "patch_state_js"]
+__all__ = ["BUNDLE_MARK", "SAME_ORIGIN_FLAG", "SameOriginBuild", "patch_state_js"]
 
 logger = logging.getLogger(__name__)
 
 #: The `env.json` entry that turns the patched `getBackendURL` on.
 SAME_ORIGIN_FLAG = "REFLEX_DJANGO_SAME_ORIGIN"
+#: A name only the patch puts in the bundle: `reflex-django build` looks for it to
+#: know that the patch took effect (comments do not survive minification; this does).
+BUNDLE_MARK = "__reflexDjangoSameOrigin"
 
 _ANCHOR = "const endpoint = new URL(url_str);"
 _MARK = "// reflex-django: same-origin backend"
@@ -41,6 +44,7 @@ _PATCH = f"""
       ? (secure ? "wss:" : "ws:")
       : window.location.protocol;
     endpoint.host = window.location.host;
+    window.{BUNDLE_MARK} = true;
     return endpoint;
   }}"""
 

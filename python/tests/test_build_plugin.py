@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from reflex_base import constants
-from reflex_django.build import SAME_ORIGIN_FLAG, SameOriginBuild, patch_state_js
+from reflex_django.build import BUNDLE_MARK, SAME_ORIGIN_FLAG, SameOriginBuild, patch_state_js
 
 
 def _reflex_state_js() -> str:
@@ -29,6 +29,7 @@ def test_patches_reflexs_get_backend_url_once() -> None:
     assert "import.meta.env.PROD" in body[: ours + 100]
     assert ours < body.index("SAME_DOMAIN_HOSTNAMES.includes")
     assert "endpoint.host = window.location.host" in body
+    assert f"window.{BUNDLE_MARK} = true" in body
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")

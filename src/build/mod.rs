@@ -21,8 +21,11 @@ pub use stamp::{FRONTEND_DIR, Stamp};
 
 /// The plugin that makes the built frontend talk to the origin that serves it.
 const SAME_ORIGIN_PLUGIN: &str = "reflex_django.build.SameOriginBuild";
-/// Its `env.json` flag; found in the bundle, it proves the plugin took effect.
+/// Its `env.json` flag, cleared after the export.
 const SAME_ORIGIN_FLAG: &str = "REFLEX_DJANGO_SAME_ORIGIN";
+/// A name only its patch of Reflex's `getBackendURL` puts in the bundle: found there,
+/// it proves the patch took effect (`reflex_django.build.BUNDLE_MARK`).
+const SAME_ORIGIN_MARK: &str = "__reflexDjangoSameOrigin";
 
 /// What a build made, for the summary.
 #[derive(Debug)]
@@ -71,13 +74,10 @@ pub fn build(project: &Project, resolved: &Resolved) -> Result<Built> {
 
     // Taken before the export reads them: an edit made during the build makes it stale.
     let sources = stamp::fingerprint(project)?;
-    let api_url = match &resolved.config.public_url {
-        Some(url) => url.origin(),
-        None => format!("http://localhost:{}", resolved.config.proxy.port),
-    };
+    let api_url = crate::stack::build_api_url(resolved);
     export_frontend(project, &python, &env, &api_url, has_plugin)?;
     let frontend_dir = project.root.join(FRONTEND_DIR);
-    let same_origin = bundle_mentions(&frontend_dir.join("assets"), SAME_ORIGIN_FLAG);
+    let same_origin = bundle_mentions(&frontend_dir.join("assets"), SAME_ORIGIN_MARK);
     let routes = read_routes(&project.root.join(".web/routes.json"))?;
 
     let static_root = collect_static(project, &python, &env, &settings)?;
@@ -283,6 +283,7 @@ fn collect_static(
              serves that directory under the static prefix",
         ));
     };
+    check_static_root(project, &static_root)?;
     let mut cmd = Command::new(&python.path);
     cmd.args(["-m", "django", "collectstatic", "--noinput"])
         .current_dir(&project.root)
@@ -298,6 +299,20 @@ fn collect_static(
         "its last lines are shown above; `reflex-django collectstatic` shows the same error",
     )?;
     Ok(Some(static_root))
+}
+
+/// The front door serves every file under `STATIC_ROOT`: it must not hold the project
+/// (settings, the database, `.env` would be public).
+pub fn check_static_root(project: &Project, static_root: &Path) -> Result<()> {
+    if project.root.starts_with(static_root) {
+        return Err(Error::new(format!(
+            "STATIC_ROOT ({}) contains the project, so serving it would publish the \
+             settings and the database",
+            static_root.display()
+        ))
+        .hint("point STATIC_ROOT at a directory of its own, e.g. BASE_DIR / \"staticfiles\""));
+    }
+    Ok(())
 }
 
 fn tally(dir: &Path, compressed: precompress::Summary) -> Result<Tally> {

@@ -122,7 +122,12 @@ fn is_compressible(path: &Path) -> bool {
 fn compress_one(file: &Path) -> Result<Option<(u64, u64)>> {
     let meta =
         std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let br_path = with_suffix(file, "br");
+    let gz_path = with_suffix(file, "gz");
     if meta.len() < MIN_SIZE {
+        // A variant left from when the file was larger must not outlive it.
+        let _ = std::fs::remove_file(&br_path);
+        let _ = std::fs::remove_file(&gz_path);
         return Ok(None);
     }
     let modified = meta.modified().ok();
@@ -130,8 +135,6 @@ fn compress_one(file: &Path) -> Result<Option<(u64, u64)>> {
         let m = std::fs::metadata(variant).ok()?;
         (m.modified().ok() >= modified).then_some(m.len())
     };
-    let br_path = with_suffix(file, "br");
-    let gz_path = with_suffix(file, "gz");
     let (have_br, have_gz) = (fresh(&br_path), fresh(&gz_path));
     let data = if have_br.is_none() || have_gz.is_none() {
         std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?
@@ -229,6 +232,13 @@ mod tests {
             .unwrap();
         assert_eq!(back, text);
         assert!(!dir.path().join("tiny.js.br").exists(), "too small");
+        // A file that shrank below the threshold loses its old variants.
+        std::fs::write(dir.path().join("tiny.js.br"), "stale").unwrap();
+        precompress(dir.path()).unwrap();
+        assert!(
+            !dir.path().join("tiny.js.br").exists(),
+            "a stale variant is kept"
+        );
         assert!(
             !dir.path().join("photo.png.br").exists(),
             "not compressible"

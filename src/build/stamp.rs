@@ -121,7 +121,9 @@ fn describe_change(
 }
 
 /// The sources the frontend is built from: `rxconfig.py`, the Reflex app's package
-/// and Reflex's `assets/` directory. Bytecode caches do not count.
+/// and Reflex's `assets/` directory. Bytecode caches do not count, nor
+/// `assets/external/` (links Reflex itself makes while it compiles, to assets that
+/// Python packages share), nor directories reached through symbolic links.
 pub fn fingerprint(project: &Project) -> Result<BTreeMap<String, String>> {
     let root = &project.root;
     let mut tops: Vec<PathBuf> = vec![
@@ -129,6 +131,7 @@ pub fn fingerprint(project: &Project) -> Result<BTreeMap<String, String>> {
         root.join("assets"),
     ];
     tops.extend(project.reflex_app_dir()?);
+    let generated = root.join("assets").join("external");
     let mut out = BTreeMap::new();
     for top in tops {
         let mut stack = vec![top];
@@ -138,7 +141,8 @@ pub fn fingerprint(project: &Project) -> Result<BTreeMap<String, String>> {
             };
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
             if meta.is_dir() {
-                if name.as_deref() == Some("__pycache__") {
+                let linked = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_symlink());
+                if name.as_deref() == Some("__pycache__") || path == generated || linked {
                     continue;
                 }
                 let entries = std::fs::read_dir(&path)
@@ -212,6 +216,14 @@ mod tests {
         assert!(error.hint_text().unwrap().contains("reflex-django build"));
 
         std::fs::create_dir(project.root.join("assets")).unwrap();
+        // What Reflex links into assets/external while it compiles does not count.
+        std::fs::create_dir_all(project.root.join("assets/external/pkg")).unwrap();
+        std::fs::write(project.root.join("assets/external/pkg/x.css"), "a{}").unwrap();
+        let error = Stamp::current(&project).unwrap_err();
+        assert_eq!(
+            error.message(),
+            "the production build is stale: shop/shop.py changed since `reflex-django build`"
+        );
         std::fs::write(project.root.join("assets/logo.svg"), "<svg/>").unwrap();
         let error = Stamp::current(&project).unwrap_err();
         assert!(

@@ -136,6 +136,18 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         Mode::Prod => None,
     };
 
+    // Opened before anything starts: a broken build is an error, not a half-started run.
+    let built =
+        match &stack.build {
+            Some(build) => {
+                let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
+                Some(Frontend::new(&dir, &build.routes).with_context(|| {
+                    format!("cannot open the built frontend in {}", dir.display())
+                })?)
+            }
+            None => None,
+        };
+
     let mut news = supervisor.subscribe();
     console.starting("django");
     console.starting("reflex");
@@ -144,21 +156,16 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let _live = live::LiveRun::record(&stack)?;
 
     let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let pages =
-        match (&stack.build, stack.ports.frontend) {
-            // Pages come from the build, served from disk.
-            (Some(build), _) => {
-                let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
-                Pages::Built(Frontend::new(&dir, &build.routes).with_context(|| {
-                    format!("cannot open the built frontend in {}", dir.display())
-                })?)
-            }
-            // Pages come from Reflex's dev server, so the front door serves the whole app.
-            (None, Some(frontend)) => {
-                Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
-            }
-            (None, None) => Pages::Backend,
-        };
+    let pages = match (built, stack.ports.frontend) {
+        // Pages come from the build, served from disk.
+        (Some(frontend), _) => Pages::Built(frontend),
+        // Pages come from Reflex's dev server, so the front door serves the whole app.
+        (None, Some(frontend)) => {
+            Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
+        }
+        (None, None) => Pages::Backend,
+    };
+
     let front_door = FrontDoor {
         table: stack.table.clone(),
         django: Upstream::new("django", local(stack.ports.django), django.state()),

@@ -113,6 +113,35 @@ pub(crate) struct Answer {
     /// then, as they make no sense for an error.
     pub status: Option<StatusCode>,
     pub cache_control: &'static str,
+    /// Whether the path names this file (not the app shell answering any dynamic
+    /// route), so it may be kept in memory under that path.
+    pub remember: bool,
+}
+
+/// Whether `file` has a precompressed variant older than itself. Blocking.
+fn stale_variant(file: &Path, modified: Option<std::time::SystemTime>) -> bool {
+    [".br", ".gz"].iter().any(|suffix| {
+        std::fs::metadata(variant_path(file, suffix)).is_ok_and(|m| m.modified().ok() < modified)
+    })
+}
+
+fn variant_path(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// The precompressed variant `file` + `suffix` (`.br`, `.gz`) if it exists and is at
+/// least as new as `file`: a variant left from an older file is never served.
+/// Blocking.
+pub(crate) fn fresh_variant(
+    file: &Path,
+    modified: Option<std::time::SystemTime>,
+    suffix: &str,
+) -> Option<PathBuf> {
+    let variant = variant_path(file, suffix);
+    let meta = std::fs::metadata(&variant).ok()?;
+    (meta.is_file() && meta.modified().ok() >= modified).then_some(variant)
 }
 
 /// Answers `method` + `request_headers` with `answer.file`.
@@ -125,6 +154,7 @@ pub(crate) async fn respond(
         file,
         status,
         cache_control,
+        ..
     } = answer;
     let etag = etag(&file.meta);
     let mut headers = HeaderMap::new();
@@ -138,19 +168,38 @@ pub(crate) async fn respond(
         finish_headers(response.headers_mut(), &etag, cache_control);
         return response;
     }
+    let has = |name| request_headers.contains_key(name);
     for name in [
         header::ACCEPT_ENCODING,
         header::RANGE,
         header::IF_MODIFIED_SINCE,
         header::IF_UNMODIFIED_SINCE,
     ] {
-        // Only If-None-Match or nothing decides a conditional GET (RFC 9110 §13.2.2):
-        // with If-None-Match present, If-Modified-Since is ignored.
-        let conditional = name == header::IF_MODIFIED_SINCE || name == header::IF_UNMODIFIED_SINCE;
-        let skip = (error_page && name != header::ACCEPT_ENCODING)
-            || (conditional && request_headers.contains_key(header::IF_NONE_MATCH));
+        let skip = match name {
+            // An error page is sent whole, whatever was asked.
+            _ if error_page => name != header::ACCEPT_ENCODING,
+            // With If-None-Match present, If-Modified-Since is ignored (RFC 9110
+            // §13.2.2); If-None-Match was evaluated above.
+            header::IF_MODIFIED_SINCE => has(header::IF_NONE_MATCH),
+            // Our validators are weak, and a weak one never satisfies If-Range: the
+            // answer to a range with If-Range is the whole file (RFC 9110 §13.1.5),
+            // never a piece of a newer file glued to an older one.
+            header::RANGE => has(header::IF_RANGE),
+            _ => false,
+        };
         if !skip && let Some(v) = request_headers.get(&name) {
             headers.insert(name, v.clone());
+        }
+    }
+    // tower-http serves a variant whenever one exists; one left from an older file
+    // must not be, so such a request gets the file itself.
+    if headers.contains_key(header::ACCEPT_ENCODING) {
+        let (path, modified) = (file.path.clone(), file.meta.modified().ok());
+        let stale = tokio::task::spawn_blocking(move || stale_variant(&path, modified))
+            .await
+            .unwrap_or(true);
+        if stale {
+            headers.remove(header::ACCEPT_ENCODING);
         }
     }
     let mut request = Request::new(());
@@ -235,10 +284,11 @@ pub(crate) fn none_match_fails(if_none_match: &HeaderValue, etag: &HeaderValue) 
         .any(|tag| tag == "*" || opaque(tag) == ours)
 }
 
-/// Whether a file's name carries a hash of its content: Vite's `name-HASH8.ext` under
-/// the frontend's `assets/`, or Django's `ManifestStaticFilesStorage` `name.HASH12.ext`.
-/// Those names never get new content, so browsers may keep them for a year.
-pub(crate) fn is_content_hashed(rel: &Path) -> bool {
+/// Whether a file's name carries a hash of its content: Django's
+/// `ManifestStaticFilesStorage` `name.HASH12.ext`, and with `vite` (the built
+/// frontend only) Vite's `name-HASH8.ext` under `assets/`. Those names never get new
+/// content, so browsers may keep them for a year.
+pub(crate) fn is_content_hashed(rel: &Path, vite: bool) -> bool {
     let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
         return false;
     };
@@ -257,7 +307,8 @@ pub(crate) fn is_content_hashed(rel: &Path) -> bool {
         .components()
         .next()
         .is_some_and(|c| c.as_os_str() == "assets");
-    let vite = in_assets
+    let vite = vite
+        && in_assets
         && stem.len() > 9
         && stem.as_bytes()[stem.len() - 9] == b'-'
         && stem[stem.len() - 8..]
@@ -306,7 +357,7 @@ mod tests {
             "admin/css/base.5af66c1b1797.css",
             "admin/js/core.0123456789ab.js.gz",
         ] {
-            assert!(is_content_hashed(Path::new(hashed)), "{hashed}");
+            assert!(is_content_hashed(Path::new(hashed), true), "{hashed}");
         }
         for plain in [
             "index.html",
@@ -318,8 +369,17 @@ mod tests {
             "logo-BhQ9MRhD.png",
             "admin/js/core.0123456789.js",
         ] {
-            assert!(!is_content_hashed(Path::new(plain)), "{plain}");
+            assert!(!is_content_hashed(Path::new(plain), true), "{plain}");
         }
+        // Under STATIC_ROOT an `assets/` folder is the project's own, not Vite's.
+        assert!(!is_content_hashed(
+            Path::new("assets/img/icon-facebook.svg"),
+            false
+        ));
+        assert!(is_content_hashed(
+            Path::new("assets/base.5af66c1b1797.css"),
+            false
+        ));
     }
 
     #[test]

@@ -19,7 +19,7 @@ use super::body::{self, Own, ResponseBody};
 use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
 use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
-use super::hot::{Entry, Hot};
+use super::hot::{self, Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{Replayable, replayable};
 use super::routes::{HEALTH_PATH, Prefix, Route, Serve, is_reflex_backend};
@@ -259,11 +259,12 @@ async fn serve_static<B>(
         Ok(root.file(&rel).ok().flatten().map(|file| Answer {
             file,
             status: None,
-            cache_control: if files::is_content_hashed(&rel) {
+            cache_control: if files::is_content_hashed(&rel, false) {
                 files::IMMUTABLE
             } else {
                 files::REVALIDATE
             },
+            remember: true,
         }))
     })
     .await
@@ -287,11 +288,9 @@ async fn serve_file<B>(
         return refused;
     }
     let (method, headers) = (request.method(), request.headers());
-    let path = request.uri().path();
-    if let Some(response) = hot
-        .get(path)
-        .and_then(|entry| entry.respond(method, headers))
-    {
+    let key = hot::key(request.uri().path());
+    let remembered = key.as_deref().and_then(|key| hot.get(key));
+    if let Some(response) = remembered.and_then(|entry| entry.respond(method, headers)) {
         return response;
     }
     let found = tokio::task::spawn_blocking(move || {
@@ -306,8 +305,8 @@ async fn serve_file<B>(
     .unwrap_or(Ok(None));
     match found {
         Ok(Some((answer, entry))) => {
-            if let Some(entry) = entry {
-                hot.put(path, entry.clone());
+            if let (Some(entry), Some(key)) = (entry, key) {
+                let entry = hot.put(key, entry);
                 if let Some(response) = entry.respond(method, headers) {
                     return response;
                 }

@@ -71,6 +71,7 @@ impl Frontend {
                     cache_control: cache_control(rel),
                     file,
                     status: None,
+                    remember: true,
                 }));
             }
         }
@@ -85,12 +86,13 @@ impl Frontend {
                 file,
                 status,
                 cache_control: files::REVALIDATE,
+                remember: false,
             }))
     }
 }
 
 fn cache_control(rel: &Path) -> &'static str {
-    if files::is_content_hashed(rel) {
+    if files::is_content_hashed(rel, true) {
         files::IMMUTABLE
     } else {
         files::REVALIDATE

@@ -20,6 +20,15 @@ static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
+/// Headers a client could send to pose as its own proxy; dropped unless the peer is a
+/// trusted proxy.
+const UNTRUSTED_FROM_CLIENTS: [HeaderName; 4] = [
+    header::FORWARDED,
+    HeaderName::from_static("x-real-ip"),
+    HeaderName::from_static("x-forwarded-port"),
+    HeaderName::from_static("x-forwarded-prefix"),
+];
+
 /// Whether the request asks to switch protocols (a WebSocket handshake): a `Connection`
 /// header with the `upgrade` token and an `Upgrade` header.
 pub(crate) fn upgrade_of(headers: &HeaderMap) -> Option<HeaderValue> {
@@ -66,14 +75,16 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 pub(crate) fn set_forwarded(headers: &mut HeaderMap, peer: IpAddr, trusted: &[IpNet]) {
     let peer = canonical(peer);
     let believed = is_trusted(peer, trusted);
-    let first = |name: &HeaderName| -> Option<String> {
+    // The right-most value is the one the nearest (trusted) proxy added; a proxy that
+    // appends instead of replacing leaves the client's own claims to its left.
+    let nearest = |name: &HeaderName| -> Option<String> {
         headers
             .get_all(name)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .find(|v| !v.is_empty())
+            .rfind(|v| !v.is_empty())
             .map(str::to_string)
     };
     let mut client = peer;
@@ -95,8 +106,13 @@ pub(crate) fn set_forwarded(headers: &mut HeaderMap, peer: IpAddr, trusted: &[Ip
                 break;
             }
         }
-        https = first(&X_FORWARDED_PROTO).is_some_and(|p| p.eq_ignore_ascii_case("https"));
-        host = first(&X_FORWARDED_HOST).and_then(|h| HeaderValue::try_from(h).ok());
+        https = nearest(&X_FORWARDED_PROTO).is_some_and(|p| p.eq_ignore_ascii_case("https"));
+        host = nearest(&X_FORWARDED_HOST).and_then(|h| HeaderValue::try_from(h).ok());
+    } else {
+        // Other ways of saying who asked, equally untrustworthy from a client.
+        for name in UNTRUSTED_FROM_CLIENTS {
+            headers.remove(name);
+        }
     }
     headers.insert(
         X_FORWARDED_FOR.clone(),
@@ -216,8 +232,14 @@ mod tests {
             ("x-forwarded-for", "10.0.0.2"),
             ("x-forwarded-proto", "https"),
             ("x-forwarded-host", "evil.test"),
+            ("forwarded", "for=10.0.0.1;proto=https"),
+            ("x-real-ip", "10.0.0.1"),
+            ("x-forwarded-port", "443"),
         ]);
         set_forwarded(&mut headers, "127.0.0.1".parse().unwrap(), &[]);
+        for gone in ["forwarded", "x-real-ip", "x-forwarded-port"] {
+            assert!(!headers.contains_key(gone), "{gone}");
+        }
         assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
         assert_eq!(headers["x-forwarded-proto"], "http");
         assert_eq!(headers["x-forwarded-host"], "localhost:3000");
@@ -253,6 +275,13 @@ mod tests {
         let mut mapped = map(&[("x-forwarded-for", "[2001:db8::1]:443")]);
         set_forwarded(&mut mapped, "::ffff:10.0.0.5".parse().unwrap(), &trusted);
         assert_eq!(mapped["x-forwarded-for"], "2001:db8::1");
+        // A trusted proxy that appends: the client's own claim on the left loses.
+        let mut appended = map(&[
+            ("x-forwarded-for", "203.0.113.7"),
+            ("x-forwarded-proto", "https, http"),
+        ]);
+        set_forwarded(&mut appended, "10.0.0.5".parse().unwrap(), &trusted);
+        assert_eq!(appended["x-forwarded-proto"], "http");
         // A trusted proxy that sends no chain is itself the client.
         let mut bare = HeaderMap::new();
         set_forwarded(&mut bare, "10.0.0.5".parse().unwrap(), &trusted);

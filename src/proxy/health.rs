@@ -35,10 +35,15 @@ pub(crate) fn report(
         return response;
     }
     let ready = !draining && children.iter().all(|(_, s)| *s == ChildState::Ready);
+    let down = children
+        .iter()
+        .any(|(_, s)| matches!(s, ChildState::Down { .. } | ChildState::Stopped));
     let status = if draining {
         "draining"
     } else if ready {
         "ready"
+    } else if down {
+        "down"
     } else {
         "starting"
     };

@@ -23,41 +23,98 @@ use super::files::{self, Answer};
 pub const TTL: Duration = Duration::from_secs(2);
 /// Larger files stream from disk.
 const MAX_FILE: u64 = 512 * 1024;
-/// Paths remembered at most (unknown paths are never remembered, so this bounds the
-/// memory against clients asking for many distinct dynamic routes).
-const MAX_ENTRIES: usize = 4096;
+/// Bytes kept at most, variants included.
+const BUDGET: usize = 64 * 1024 * 1024;
+/// Paths remembered at most. Keys are decoded, normalised paths of files that exist
+/// (never the app shell answering an arbitrary dynamic route), so a client cannot
+/// make many entries of one file by spelling its path differently.
+const MAX_PATHS: usize = 8192;
 
-/// The files in memory, by request path.
+/// The files in memory: by normalised request path, sharing one copy per file.
 #[derive(Default)]
 pub(crate) struct Hot {
-    entries: Mutex<HashMap<String, Arc<Entry>>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_path: HashMap<String, Arc<Entry>>,
+    by_file: HashMap<std::path::PathBuf, Arc<Entry>>,
+    bytes: usize,
+    purged: Option<Instant>,
+}
+
+impl Inner {
+    /// Drops what has expired, at most once per [`TTL`] (it walks every entry).
+    fn purge(&mut self) {
+        if self.purged.is_some_and(|at| at.elapsed() < TTL) {
+            return;
+        }
+        self.purged = Some(Instant::now());
+        self.by_path.retain(|_, e| e.fresh());
+        self.by_file.retain(|_, e| e.fresh());
+        self.bytes = self.by_file.values().map(|e| e.size()).sum();
+    }
 }
 
 impl Hot {
-    /// The entry for `path`, if it is fresh.
-    pub fn get(&self, path: &str) -> Option<Arc<Entry>> {
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
-            .get(path)
-            .filter(|e| e.loaded.elapsed() < TTL)
-            .cloned()
+    /// The entry for `key` (see [`key`]), if it is fresh.
+    pub fn get(&self, key: &str) -> Option<Arc<Entry>> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.by_path.get(key).filter(|e| e.fresh()).cloned()
     }
 
-    pub fn put(&self, path: &str, entry: Arc<Entry>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| e.loaded.elapsed() < TTL);
-            if entries.len() >= MAX_ENTRIES {
-                return;
+    /// Remembers `entry` for `key`, within the bounds; returns the entry to answer
+    /// with (an equal one already in memory, or `entry`).
+    pub fn put(&self, key: String, entry: Arc<Entry>) -> Arc<Entry> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let shared = inner
+            .by_file
+            .get(&entry.file)
+            .filter(|known| known.fresh() && known.etag == entry.etag)
+            .cloned();
+        let entry = match shared {
+            Some(known) => known,
+            None => {
+                if inner.bytes + entry.size() > BUDGET {
+                    inner.purge();
+                    if inner.bytes + entry.size() > BUDGET {
+                        return entry;
+                    }
+                }
+                if let Some(old) = inner.by_file.insert(entry.file.clone(), entry.clone()) {
+                    inner.bytes -= old.size();
+                }
+                inner.bytes += entry.size();
+                entry
             }
+        };
+        if inner.by_path.len() >= MAX_PATHS {
+            inner.purge();
         }
-        entries.insert(path.to_string(), entry);
+        if inner.by_path.len() < MAX_PATHS {
+            inner.by_path.insert(key, entry.clone());
+        }
+        entry
     }
+}
+
+/// The key of a request path: decoded, without empty segments, keeping a trailing
+/// slash (`/notes/` is another page than `/notes`). `None` for paths that name no file.
+pub(crate) fn key(path: &str) -> Option<String> {
+    let segments = files::segments(path).ok()?;
+    let mut key = format!("/{}", segments.join("/"));
+    if path.ends_with('/') && !segments.is_empty() {
+        key.push('/');
+    }
+    Some(key)
 }
 
 /// One file and its precompressed variants, with the headers every answer carries.
 pub(crate) struct Entry {
     loaded: Instant,
+    /// The file (canonical), so paths naming the same file share one copy.
+    file: std::path::PathBuf,
     etag: HeaderValue,
     last_modified: Option<std::time::SystemTime>,
     content_type: HeaderValue,
@@ -68,23 +125,35 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
-    /// Reads `answer`'s file and variants when it is a plain `200` of a small file.
-    /// Blocking: call it off the async runtime.
+    fn fresh(&self) -> bool {
+        self.loaded.elapsed() < TTL
+    }
+
+    fn size(&self) -> usize {
+        self.identity.len()
+            + self.br.as_ref().map_or(0, Bytes::len)
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
+
+    /// Reads `answer`'s file and variants when it is a plain `200` of a small file
+    /// that may be remembered. Blocking: call it off the async runtime.
     pub fn load(answer: &Answer) -> Option<Entry> {
-        if answer.status.is_some() || answer.file.meta.len() > MAX_FILE {
+        if !answer.remember || answer.status.is_some() || answer.file.meta.len() > MAX_FILE {
             return None;
         }
         let path = &answer.file.path;
         let identity = Bytes::from(std::fs::read(path).ok()?);
+        let modified = answer.file.meta.modified().ok();
         let variant = |suffix: &str| {
-            let mut name = path.as_os_str().to_os_string();
-            name.push(suffix);
-            std::fs::read(std::path::PathBuf::from(name))
+            let variant = files::fresh_variant(path, modified, suffix)?;
+            std::fs::read(variant)
                 .ok()
+                .filter(|data| data.len() as u64 <= MAX_FILE)
                 .map(Bytes::from)
         };
         Some(Entry {
             loaded: Instant::now(),
+            file: path.clone(),
             etag: files::etag(&answer.file.meta),
             last_modified: answer.file.meta.modified().ok(),
             content_type: files::content_type(path),
@@ -187,6 +256,15 @@ fn quality_of(accept: &str, coding: &str) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keys_are_normalised() {
+        assert_eq!(key("/assets/app.js").as_deref(), Some("/assets/app.js"));
+        assert_eq!(key("/%61ssets//app.js").as_deref(), Some("/assets/app.js"));
+        assert_eq!(key("/notes/").as_deref(), Some("/notes/"));
+        assert_eq!(key("/").as_deref(), Some("/"));
+        assert_eq!(key("/../x"), None);
+    }
 
     #[test]
     fn accept_encoding_qualities() {

@@ -119,6 +119,19 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
             }
         }
     }
+    if https == Some(true) && !deployment.behind_proxy {
+        warn(
+            Error::new(
+                "public_url is https but no proxy is trusted: the front door speaks plain http, \
+             so Django sees every request as insecure (redirect loops with \
+             SECURE_SSL_REDIRECT, http:// in absolute links)",
+            )
+            .hint(
+                "list the TLS terminator's address in `proxy.trusted_proxies` so its \
+             X-Forwarded-Proto is believed",
+            ),
+        );
+    }
     if let Some(url) = deployment.public_url {
         let host = host_of(&url.authority);
         let local = host == "localhost" || host.ends_with(".localhost") || host == "127.0.0.1";
@@ -245,8 +258,18 @@ mod tests {
     #[test]
     fn a_sound_deployment_has_no_findings() {
         let url = PublicUrl::parse("https://example.com").unwrap();
-        assert!(audit(&settings(), &deployment(Some(&url))).is_empty());
+        let behind_tls = Deployment {
+            behind_proxy: true,
+            ..deployment(Some(&url))
+        };
+        assert!(audit(&settings(), &behind_tls).is_empty());
         assert!(audit(&settings(), &deployment(None)).is_empty());
+        // https, but the TLS terminator's X-Forwarded-Proto is not believed.
+        let warnings = messages(
+            &audit(&settings(), &deployment(Some(&url))),
+            Severity::Warning,
+        );
+        assert!(warnings[0].contains("no proxy is trusted"), "{warnings:?}");
     }
 
     #[test]

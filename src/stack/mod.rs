@@ -287,6 +287,15 @@ fn app_url(resolved: &Resolved, mode: Mode, ports: &Ports) -> String {
     }
 }
 
+/// The backend address a build without the same-origin patch bakes in: `public_url`,
+/// else the front door on localhost (the browser swaps in the page's host name).
+pub fn build_api_url(resolved: &Resolved) -> String {
+    match &resolved.config.public_url {
+        Some(url) => url.origin(),
+        None => format!("http://localhost:{}", resolved.config.proxy.port),
+    }
+}
+
 /// Worker processes for Django in production: `django.workers`, else one per CPU.
 pub fn django_workers(resolved: &Resolved) -> u32 {
     resolved.config.django.workers.map_or_else(
@@ -310,14 +319,27 @@ pub fn production_checks(
     };
     let findings = audit::audit(settings, &deployment);
     let stamp = Stamp::current(project).and_then(|stamp| {
-        if let Some(dir) = &stamp.static_root
-            && !dir.is_dir()
-        {
+        if let Some(dir) = &stamp.static_root {
+            crate::build::check_static_root(project, dir)?;
+            if !dir.is_dir() {
+                return Err(Error::new(format!(
+                    "Django's static files are missing from {}",
+                    dir.display()
+                ))
+                .hint("run `reflex-django build` again (it runs collectstatic)"));
+            }
+        }
+        let serves = build_api_url(resolved);
+        if !stamp.same_origin && stamp.api_url != serves {
             return Err(Error::new(format!(
-                "Django's static files are missing from {}",
-                dir.display()
+                "the build's frontend talks to {}, but this run is reached at {serves}",
+                stamp.api_url
             ))
-            .hint("run `reflex-django build` again (it runs collectstatic)"));
+            .hint(
+                "build again for this address (`reflex-django build` with the same --port or \
+                 public_url), or install reflex-django in the project's Python: its builds \
+                 talk to whatever origin serves them",
+            ));
         }
         Ok(stamp)
     });
