@@ -502,6 +502,37 @@ async fn shutdown_stops_accepting_and_tells_websockets_the_server_goes_away() {
 }
 
 #[tokio::test]
+async fn health_says_draining_while_the_drain_delay_runs() {
+    let limits = Limits {
+        drain_delay: Duration::from_millis(600),
+        ..Limits::default()
+    };
+    let mut door = Door::start_with(
+        echo_upstream("django").await,
+        echo_upstream("reflex").await,
+        Duration::from_secs(10),
+        limits,
+    )
+    .await;
+    let addr = door.addr;
+    let (status, _, _) = get(addr, "/_reflex_django/health", "*/*").await;
+    assert_eq!(status, 200);
+    let stopping = tokio::spawn(async move { door.shut_down().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Still accepting, but telling load balancers to go elsewhere.
+    let (status, _, body) = get(addr, "/_reflex_django/health", "*/*").await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["status"],
+        "draining"
+    );
+    let (status, _, _) = get(addr, "/admin/", "*/*").await;
+    assert_eq!(status, 200, "requests are still served while draining");
+    stopping.await.unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting");
+}
+
+#[tokio::test]
 async fn shutdown_lets_a_request_in_flight_finish() {
     let (listener, slow) = local_listener().await;
     serve_http(listener, |_req: Request<Incoming>| async {

@@ -108,6 +108,7 @@ async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Captur
     let sup = Supervisor::start(Options {
         shutdown: Shutdown {
             grace: Seconds(grace),
+            ..Shutdown::default()
         },
         exit_on_crash,
         guardian: Some(BIN.into()),

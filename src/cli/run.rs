@@ -174,6 +174,7 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         hold_timeout: config.proxy.hold_timeout.0,
         trusted_proxies: config.proxy.trusted_proxies.iter().map(|c| c.0).collect(),
         limits: Limits {
+            drain_delay: config.shutdown.drain_delay.0,
             shutdown_grace: config.shutdown.grace.0,
             ..Limits::default()
         },

@@ -46,7 +46,10 @@ async fn drive(spec: DriverSpec) -> Result<()> {
     let mut options = Options {
         shutdown: spec
             .grace
-            .map(|grace| Shutdown { grace })
+            .map(|grace| Shutdown {
+                grace,
+                ..Shutdown::default()
+            })
             .unwrap_or_default(),
         exit_on_crash: spec.exit_on_crash,
         log: LogMux::stdout(),

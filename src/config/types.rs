@@ -196,14 +196,19 @@ impl Default for Restart {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Shutdown {
-    /// Time between SIGTERM and SIGKILL.
+    /// Time between SIGTERM and SIGKILL; also the time requests in flight get to
+    /// finish when the front door stops.
     pub grace: Seconds,
+    /// How long the front door keeps accepting after a stop is asked, its health
+    /// endpoint answering 503, so a load balancer stops sending first.
+    pub drain_delay: Seconds,
 }
 
 impl Default for Shutdown {
     fn default() -> Self {
         Shutdown {
             grace: Seconds::from_secs(5),
+            drain_delay: Seconds::from_secs(0),
         }
     }
 }

@@ -126,7 +126,7 @@ impl Forwarder {
                         door.reflex.state.borrow().clone(),
                     ),
                 ];
-                let draining = *lifetime.shutdown.borrow();
+                let draining = *lifetime.draining.borrow();
                 return health::report(request.method(), &children, draining).map(body::own);
             }
             Handler::Files(prefix, root) => {

@@ -147,7 +147,10 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Largest request head (request line and headers); larger ones get `431`.
     pub max_header_bytes: usize,
-    /// After shutdown is asked, how long requests in flight may still finish.
+    /// After shutdown is asked, how long the front door still accepts connections
+    /// while its health endpoint reports draining (`shutdown.drain_delay`).
+    pub drain_delay: Duration,
+    /// Then, how long requests in flight may still finish.
     pub shutdown_grace: Duration,
 }
 
@@ -157,6 +160,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(2),
             header_read_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
+            drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
         }
     }

@@ -20,12 +20,16 @@ use super::forward::Forwarder;
 #[derive(Clone)]
 pub(crate) struct Lifetime {
     pub shutdown: watch::Receiver<bool>,
+    /// Set as soon as shutdown is asked, before the front door stops accepting: the
+    /// health endpoint answers 503 from then on.
+    pub draining: watch::Receiver<bool>,
     pub _in_flight: mpsc::Sender<()>,
 }
 
-/// Serves the front door on `listener` until `shutdown` completes; then stops
-/// accepting, lets requests in flight finish (at most `limits.shutdown_grace`), and
-/// closes WebSocket tunnels.
+/// Serves the front door on `listener` until `shutdown` completes; then reports
+/// draining on the health endpoint while it still accepts for `limits.drain_delay`
+/// (so load balancers stop sending), stops accepting, lets requests in flight finish
+/// (at most `limits.shutdown_grace`), and closes WebSocket tunnels.
 pub async fn serve(
     listener: TcpListener,
     front_door: FrontDoor,
@@ -40,13 +44,17 @@ pub async fn serve(
         .max_buf_size(limits.max_header_bytes.max(8192))
         .max_header_size(limits.max_header_bytes);
     let (stop, stopped) = watch::channel(false);
+    let (drain, draining) = watch::channel(false);
     let (in_flight, mut all_done) = mpsc::channel::<()>(1);
     let lifetime = Lifetime {
         shutdown: stopped,
+        draining,
         _in_flight: in_flight,
     };
 
     let mut shutdown = std::pin::pin!(shutdown);
+    let stop_accepting = tokio::time::sleep(Duration::MAX);
+    let mut stop_accepting = std::pin::pin!(stop_accepting);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -57,7 +65,17 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut shutdown, if !*drain.borrow() => {
+                drain.send_replace(true);
+                if limits.drain_delay.is_zero() {
+                    break;
+                }
+                stop_accepting
+                    .as_mut()
+                    .reset(tokio::time::Instant::now() + limits.drain_delay);
+                continue;
+            }
+            () = &mut stop_accepting => break,
         };
         let _ = stream.set_nodelay(true);
         let conn_lifetime = lifetime.clone();
@@ -75,6 +93,7 @@ pub async fn serve(
             let Lifetime {
                 mut shutdown,
                 _in_flight,
+                ..
             } = conn_lifetime;
             let mut connection = std::pin::pin!(connection);
             // A connection error (client gone, bad request) ends this connection only.

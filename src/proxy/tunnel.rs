@@ -34,6 +34,7 @@ pub(crate) fn spawn(client: OnUpgrade, upstream: OnUpgrade, websocket: bool, lif
         let Lifetime {
             mut shutdown,
             _in_flight,
+            ..
         } = lifetime;
         // hyper resolves the client side once the 101 has been written to it.
         let Ok((client, upstream)) = tokio::try_join!(client, upstream) else {
