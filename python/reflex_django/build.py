@@ -35,9 +35,11 @@ SAME_ORIGIN_FLAG = "REFLEX_DJANGO_SAME_ORIGIN"
 BUNDLE_MARK = "__reflexDjangoSameOrigin"
 
 _ANCHOR = "const endpoint = new URL(url_str);"
-_MARK = "// reflex-django: same-origin backend"
+# The patch sits between these two lines, so a newer patch replaces an older one.
+_BEGIN = "  // reflex-django: same-origin backend {"
+_END = "  // } reflex-django"
 _PATCH = f"""
-  {_MARK}
+{_BEGIN}
   if (typeof window !== "undefined" && import.meta.env.PROD && env.{SAME_ORIGIN_FLAG}) {{
     const secure = window.location.protocol === "https:";
     endpoint.protocol = endpoint.protocol.startsWith("ws")
@@ -46,16 +48,21 @@ _PATCH = f"""
     endpoint.host = window.location.host;
     window.{BUNDLE_MARK} = true;
     return endpoint;
-  }}"""
+  }}
+{_END}"""
 
 
 def patch_state_js(text: str) -> str:
     """Make `getBackendURL` answer with the page's own origin in same-origin builds.
 
-    Idempotent; leaves `text` alone (and says so) when Reflex's code has changed shape.
+    Idempotent (an earlier patch is replaced); leaves `text` alone, and says so, when
+    Reflex's code has changed shape.
     """
-    if _MARK in text:
-        return text
+    begin = text.find("\n" + _BEGIN)
+    if begin >= 0:
+        end = text.find(_END, begin)
+        if end >= 0:
+            text = text[:begin] + text[end + len(_END) :]
     start = text.find("export const getBackendURL")
     anchor = text.find(_ANCHOR, start) if start >= 0 else -1
     if anchor < 0:

@@ -22,6 +22,9 @@ def test_patches_reflexs_get_backend_url_once() -> None:
     patched = patch_state_js(original)
     assert patched != original
     assert patch_state_js(patched) == patched
+    # An older patch (another version of reflex-django) is replaced, not stacked.
+    older = patched.replace("window.location.host;\n", "window.location.host; /* old */\n", 1)
+    assert patch_state_js(older) == patched
     function = patched[patched.index("export const getBackendURL") :]
     body = function[: function.index("\n};")]
     # The page's origin is used before Reflex's own host swap, in production only.
