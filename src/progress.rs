@@ -170,29 +170,12 @@ fn run_captured(step: &Step, cmd: &mut Command) -> Result<(ExitStatus, String)> 
     Ok((status, output))
 }
 
-/// `text` without terminal colour codes, for the one-line spinner message.
+/// `text` as a terminal would end up showing it, for the one-line spinner message:
+/// without colour codes, and only what follows the last carriage return (progress
+/// bars redraw themselves that way).
 fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            // CSI: ESC [ … final byte in @..~
-            if chars.next() == Some('[') {
-                for c in chars.by_ref() {
-                    if ('@'..='~').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        if c == '\r' {
-            out.clear();
-            continue;
-        }
-        out.push(c);
-    }
-    out
+    let shown = text.rsplit('\r').next().unwrap_or(text);
+    console::strip_ansi_codes(shown).into_owned()
 }
 
 pub fn format_elapsed(d: Duration) -> String {
@@ -200,5 +183,20 @@ pub fn format_elapsed(d: Duration) -> String {
         format!("{}ms", d.as_millis())
     } else {
         format!("{:.1}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spinner_text_is_what_a_terminal_shows() {
+        assert_eq!(
+            super::strip_ansi("\u{1b}[32mCompiling\u{1b}[0m 3/4"),
+            "Compiling 3/4"
+        );
+        assert_eq!(
+            super::strip_ansi("10%\r50%\r\u{1b}[1m100%\u{1b}[0m"),
+            "100%"
+        );
     }
 }

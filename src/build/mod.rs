@@ -14,7 +14,7 @@ use crate::error::{Context, Error, Result};
 use crate::progress::{self, Step};
 use crate::project::Project;
 use crate::python::Python;
-use crate::python::probe::{self, DjangoFacts};
+use crate::python::probe;
 use crate::{bun, child_env, python};
 
 pub use stamp::{FRONTEND_DIR, Stamp};
@@ -148,21 +148,7 @@ fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     let has_plugin = report
         .package("reflex_django")
         .is_some_and(|p| p.importable);
-    let settings = match report.django {
-        Some(DjangoFacts::Loaded(settings)) => *settings,
-        Some(DjangoFacts::Failed { error }) => {
-            return Err(
-                Error::new(format!("Django's settings do not load: {error}"))
-                    .hint("run `reflex-django check` to see the whole error"),
-            );
-        }
-        None => {
-            return Err(resolved
-                .settings_module()
-                .err()
-                .unwrap_or_else(|| Error::new("Django's settings were not checked")));
-        }
-    };
+    let settings = report.django_settings()?.clone();
     if std::env::var_os("REFLEX_USE_NPM").is_none() {
         bun::find()?;
     }

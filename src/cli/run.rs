@@ -386,15 +386,14 @@ fn django_watch_ignores(stack: &Stack) -> Vec<String> {
     if let Ok(Some(app)) = stack.project.reflex_app_dir() {
         ignore.push(app.to_string_lossy().into_owned());
     }
-    if let Some(settings) = &stack.django_settings {
-        ignore.extend(
-            settings
-                .sqlite_files
-                .iter()
-                .chain(settings.media_root.iter())
-                .map(|p| p.to_string_lossy().into_owned()),
-        );
-    }
+    let settings = &stack.django_settings;
+    ignore.extend(
+        settings
+            .sqlite_files
+            .iter()
+            .chain(settings.media_root.iter())
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
     ignore
 }
 

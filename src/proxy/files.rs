@@ -60,14 +60,15 @@ pub(crate) fn segments(path: &str) -> Result<Vec<String>, BadPath> {
 /// A directory whose files may be served; every lookup stays inside it.
 #[derive(Clone, Debug)]
 pub struct Root {
-    /// Canonical (symlinks resolved), so a lookup can be compared against it.
-    path: PathBuf,
+    /// Canonical (symlinks resolved), so a lookup can be compared against it. Shared:
+    /// every request clones the root into its blocking lookup.
+    path: std::sync::Arc<Path>,
 }
 
 impl Root {
     pub fn new(path: &Path) -> io::Result<Root> {
         Ok(Root {
-            path: std::fs::canonicalize(path)?,
+            path: std::fs::canonicalize(path)?.into(),
         })
     }
 
@@ -284,11 +285,21 @@ pub(crate) fn none_match_fails(if_none_match: &HeaderValue, etag: &HeaderValue) 
         .any(|tag| tag == "*" || opaque(tag) == ours)
 }
 
+/// The `Cache-Control` of a file under its root: [`IMMUTABLE`] when its name carries
+/// a hash of its content (see [`is_content_hashed`]), else [`REVALIDATE`].
+pub(crate) fn cache_control(rel: &Path, vite: bool) -> &'static str {
+    if is_content_hashed(rel, vite) {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    }
+}
+
 /// Whether a file's name carries a hash of its content: Django's
 /// `ManifestStaticFilesStorage` `name.HASH12.ext`, and with `vite` (the built
 /// frontend only) Vite's `name-HASH8.ext` under `assets/`. Those names never get new
 /// content, so browsers may keep them for a year.
-pub(crate) fn is_content_hashed(rel: &Path, vite: bool) -> bool {
+fn is_content_hashed(rel: &Path, vite: bool) -> bool {
     let Some(name) = rel.file_name().and_then(|n| n.to_str()) else {
         return false;
     };

@@ -245,25 +245,16 @@ async fn serve_static<B>(
     prefix: &Prefix,
     request: &Request<B>,
 ) -> Response<Own> {
-    let path = request.uri().path();
-    let rel = &path[prefix.as_str().len()..];
-    let segments = match files::segments(rel) {
-        Ok(segments) => segments,
-        Err(bad) => return bad_path(bad, request.headers()),
-    };
     let Some(root) = root.cloned() else {
         return not_found(request.headers());
     };
+    let rel = request.uri().path()[prefix.as_str().len()..].to_string();
     serve_file(hot, request, move || {
-        let rel: PathBuf = segments.iter().collect();
+        let rel: PathBuf = files::segments(&rel)?.iter().collect();
         Ok(root.file(&rel).ok().flatten().map(|file| Answer {
             file,
             status: None,
-            cache_control: if files::is_content_hashed(&rel, false) {
-                files::IMMUTABLE
-            } else {
-                files::REVALIDATE
-            },
+            cache_control: files::cache_control(&rel, false),
             remember: true,
         }))
     })

@@ -68,7 +68,7 @@ impl Frontend {
         for rel in &candidates {
             if let Ok(Some(file)) = self.root.file(rel) {
                 return Ok(Some(Answer {
-                    cache_control: cache_control(rel),
+                    cache_control: files::cache_control(rel, true),
                     file,
                     status: None,
                     remember: true,
@@ -88,14 +88,6 @@ impl Frontend {
                 cache_control: files::REVALIDATE,
                 remember: false,
             }))
-    }
-}
-
-fn cache_control(rel: &Path) -> &'static str {
-    if files::is_content_hashed(rel, true) {
-        files::IMMUTABLE
-    } else {
-        files::REVALIDATE
     }
 }
 

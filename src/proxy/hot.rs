@@ -117,6 +117,8 @@ pub(crate) struct Entry {
     file: std::path::PathBuf,
     etag: HeaderValue,
     last_modified: Option<std::time::SystemTime>,
+    /// `last_modified` as the header says it, made once.
+    last_modified_header: Option<HeaderValue>,
     content_type: HeaderValue,
     cache_control: &'static str,
     identity: Bytes,
@@ -155,7 +157,9 @@ impl Entry {
             loaded: Instant::now(),
             file: path.clone(),
             etag: files::etag(&answer.file.meta),
-            last_modified: answer.file.meta.modified().ok(),
+            last_modified: modified,
+            last_modified_header: modified
+                .and_then(|m| HeaderValue::try_from(httpdate::fmt_http_date(m)).ok()),
             content_type: files::content_type(path),
             cache_control: answer.cache_control,
             br: variant(".br"),
@@ -204,10 +208,8 @@ impl Entry {
             }
         }
         let out = response.headers_mut();
-        if let Some(modified) = self.last_modified
-            && let Ok(value) = HeaderValue::try_from(httpdate::fmt_http_date(modified))
-        {
-            out.insert(header::LAST_MODIFIED, value);
+        if let Some(value) = &self.last_modified_header {
+            out.insert(header::LAST_MODIFIED, value.clone());
         }
         files::finish_headers(out, &self.etag, self.cache_control);
         Some(response)
@@ -215,13 +217,11 @@ impl Entry {
 
     /// The best variant the client accepts: brotli, then gzip, then the file itself.
     fn negotiate(&self, headers: &HeaderMap) -> (&Bytes, Option<&'static str>) {
-        let accept = headers
-            .get_all(header::ACCEPT_ENCODING)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect::<Vec<_>>()
-            .join(",");
-        let quality = |coding: &str| quality_of(&accept, coding);
+        let accept = headers.get_all(header::ACCEPT_ENCODING);
+        let quality = |coding: &str| {
+            let values = accept.iter().filter_map(|v| v.to_str().ok());
+            quality_of(values, coding)
+        };
         let (br, gzip) = (quality("br"), quality("gzip"));
         match (&self.br, &self.gzip) {
             (Some(data), _) if br > 0.0 && br >= gzip => (data, Some("br")),
@@ -232,11 +232,11 @@ impl Entry {
     }
 }
 
-/// The quality (`q`) an `Accept-Encoding` value gives `coding`; `*` stands in for
-/// codings it does not name.
-fn quality_of(accept: &str, coding: &str) -> f32 {
+/// The quality (`q`) the `Accept-Encoding` values give `coding`; `*` stands in for
+/// codings they do not name.
+fn quality_of<'a>(accept: impl Iterator<Item = &'a str>, coding: &str) -> f32 {
     let mut wildcard = 0.0;
-    for item in accept.split(',') {
+    for item in accept.flat_map(|value| value.split(',')) {
         let mut parts = item.split(';');
         let name = parts.next().unwrap_or("").trim();
         let q = parts
@@ -268,11 +268,14 @@ mod tests {
 
     #[test]
     fn accept_encoding_qualities() {
-        assert_eq!(quality_of("gzip, deflate, br, zstd", "br"), 1.0);
-        assert_eq!(quality_of("gzip;q=0.5, br;q=0", "br"), 0.0);
-        assert_eq!(quality_of("gzip;q=0.5, br;q=0", "gzip"), 0.5);
-        assert_eq!(quality_of("*;q=0.2", "gzip"), 0.2);
-        assert_eq!(quality_of("", "gzip"), 0.0);
-        assert_eq!(quality_of("identity", "br"), 0.0);
+        let q = |accept: &str, coding| quality_of(std::iter::once(accept), coding);
+        assert_eq!(q("gzip, deflate, br, zstd", "br"), 1.0);
+        assert_eq!(q("gzip;q=0.5, br;q=0", "br"), 0.0);
+        assert_eq!(q("gzip;q=0.5, br;q=0", "gzip"), 0.5);
+        assert_eq!(q("*;q=0.2", "gzip"), 0.2);
+        assert_eq!(q("", "gzip"), 0.0);
+        assert_eq!(q("identity", "br"), 0.0);
+        // Several header lines count as one list.
+        assert_eq!(quality_of(["gzip", "br;q=0.3"].into_iter(), "br"), 0.3);
     }
 }

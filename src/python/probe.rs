@@ -75,6 +75,23 @@ impl Report {
         self.packages.get(module)
     }
 
+    /// Django's settings as the probe loaded them (it was asked with `django`); an
+    /// error that says how to see the whole traceback when they failed to load.
+    pub fn django_settings(&self) -> Result<&Settings> {
+        match &self.django {
+            Some(DjangoFacts::Loaded(settings)) => Ok(settings),
+            Some(DjangoFacts::Failed { error }) => Err(Error::new(format!(
+                "Django's settings do not load: {error}"
+            ))
+            .hint(
+                "run `reflex-django check` to see the whole error; `reflex-django doctor` \
+                     checks the environment",
+            )),
+            None => Err(Error::new("Django's settings were not checked")
+                .hint("this is a bug in reflex-django; please report it")),
+        }
+    }
+
     /// Django and Reflex, which `run` and `build` cannot do without; the error says
     /// how to install the first one missing into `python`.
     pub fn require_django_and_reflex(&self, python: &Path) -> Result<()> {

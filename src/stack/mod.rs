@@ -16,7 +16,7 @@ use crate::config::{Port, Resolved, Source, env_var_name};
 use crate::error::{Context, Error, Result};
 use crate::project::Project;
 use crate::proxy::routes::{Prefix, RouteTable};
-use crate::python::probe::{self, DjangoFacts, Report};
+use crate::python::probe::{self, Report};
 use crate::python::{self, Python};
 use crate::{bun, child_env, ports};
 use audit::{Finding, Severity};
@@ -57,7 +57,7 @@ pub struct Stack {
     pub python: Python,
     pub report: Report,
     /// Django's settings as the probe saw them.
-    pub django_settings: Option<probe::Settings>,
+    pub django_settings: probe::Settings,
     pub static_prefix: Option<Prefix>,
     pub table: RouteTable,
     /// The environment contract, shared by both children.
@@ -104,17 +104,7 @@ impl Stack {
         // Django's settings may follow the mode; the probe sees what the children will.
         let mut child_env = child_env::contract_for(&resolved, mode.name());
         let report = probe::probe(&python, &project.root, &child_env, true)?;
-        let django_settings =
-            match &report.django {
-                Some(DjangoFacts::Loaded(settings)) => Some((**settings).clone()),
-                Some(DjangoFacts::Failed { error }) => {
-                    return Err(Error::new(format!("Django's settings do not load: {error}")).hint(
-                    "run `reflex-django check` to see the whole error; `reflex-django doctor` \
-                     checks the environment",
-                ));
-                }
-                None => None,
-            };
+        let django_settings = report.django_settings()?.clone();
         report.require_django_and_reflex(&python.path)?;
         let django_server = django::Server::resolve(config.django.server, &report)?;
         let django_workers = match mode {
@@ -122,39 +112,20 @@ impl Stack {
             Mode::Prod => django_workers(&resolved),
         };
         let static_prefix =
-            static_prefix(&resolved, django_settings.as_ref())?.map(|(prefix, _)| prefix);
-        let mut table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
-        let (build, warnings) = match mode {
-            Mode::Dev => (None, Vec::new()),
+            static_prefix(&resolved, Some(&django_settings))?.map(|(prefix, _)| prefix);
+        let table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
+        let (table, build, warnings) = match mode {
+            Mode::Dev => (table, None, Vec::new()),
             Mode::Prod => {
-                if django_server == django::Server::Runserver {
-                    return Err(Error::new(
-                        "django.server is `runserver`, Django's development server, which is \
-                         not for production",
-                    )
-                    .hint("set `django.server: auto` (uvicorn or granian, with workers)"));
-                }
-                let settings = django_settings.as_ref().ok_or_else(|| {
-                    resolved
-                        .settings_module()
-                        .err()
-                        .unwrap_or_else(|| Error::new("Django's settings were not checked"))
-                })?;
-                let (stamp, findings) =
-                    production_checks(&project, &resolved, settings, django_workers);
-                let stamp = stamp?;
-                let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
-                    .into_iter()
-                    .partition(|f| f.severity == Severity::Error);
-                if let Some(first) = errors.into_iter().next() {
-                    return Err(first.problem.in_source("the production audit"));
-                }
-                if static_prefix.is_some()
-                    && let Some(dir) = &stamp.static_root
-                {
-                    table = table.serve_static_from(dir.clone());
-                }
-                (Some(stamp), warnings)
+                let checked = Production {
+                    project: &project,
+                    resolved: &resolved,
+                    settings: &django_settings,
+                    server: django_server,
+                    workers: django_workers,
+                };
+                let (table, stamp, warnings) = checked.prepare(table)?;
+                (table, Some(stamp), warnings)
             }
         };
         let internal = |setting: Option<Port>, taken: &[u16]| -> Result<u16> {
@@ -244,16 +215,15 @@ impl Stack {
         let root = &self.project.root;
         let reflex_app = self.project.reflex_app_dir().ok().flatten();
         let mut paths: Vec<PathBuf> = Vec::new();
-        if let Some(settings) = &self.django_settings {
-            paths.extend(
-                settings
-                    .settings_file
-                    .as_deref()
-                    .and_then(Path::parent)
-                    .map(Path::to_path_buf),
-            );
-            paths.extend(settings.apps.iter().map(|a| a.path.clone()));
-        }
+        let settings = &self.django_settings;
+        paths.extend(
+            settings
+                .settings_file
+                .as_deref()
+                .and_then(Path::parent)
+                .map(Path::to_path_buf),
+        );
+        paths.extend(settings.apps.iter().map(|a| a.path.clone()));
         paths.retain(|p| p.starts_with(root) && !is_ignored_dir(root, p));
         if let Some(app) = &reflex_app {
             paths.retain(|p| !p.starts_with(app));
@@ -272,6 +242,44 @@ impl Stack {
         let all = paths.clone();
         paths.retain(|p| !all.iter().any(|q| q != p && p.starts_with(q)));
         paths
+    }
+}
+
+/// Production's share of the preflight.
+struct Production<'a> {
+    project: &'a Project,
+    resolved: &'a Resolved,
+    settings: &'a probe::Settings,
+    server: django::Server,
+    workers: u32,
+}
+
+impl Production<'_> {
+    /// Refuses Django's development server, a missing or stale build and what the audit
+    /// calls an error; serves the static prefix from the build's `STATIC_ROOT`. Gives
+    /// the route table, the build and the audit's warnings.
+    fn prepare(self, table: RouteTable) -> Result<(RouteTable, Stamp, Vec<Finding>)> {
+        if self.server == django::Server::Runserver {
+            return Err(Error::new(
+                "django.server is `runserver`, Django's development server, which is not for \
+                 production",
+            )
+            .hint("set `django.server: auto` (uvicorn or granian, with workers)"));
+        }
+        let (stamp, findings) =
+            production_checks(self.project, self.resolved, self.settings, self.workers);
+        let stamp = stamp?;
+        let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| f.severity == Severity::Error);
+        if let Some(first) = errors.into_iter().next() {
+            return Err(first.problem.in_source("the production audit"));
+        }
+        let table = match &stamp.static_root {
+            Some(dir) => table.serve_static_from(dir.clone()),
+            None => table,
+        };
+        Ok((table, stamp, warnings))
     }
 }
 

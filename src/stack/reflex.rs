@@ -66,10 +66,8 @@ fn hot_reload_exclusions(stack: &Stack) -> Option<String> {
     let mut paths: Vec<PathBuf> = std::env::var_os("REFLEX_HOT_RELOAD_EXCLUDE_PATHS")
         .map(|v| std::env::split_paths(&v).collect())
         .unwrap_or_default();
-    if let Some(settings) = &stack.django_settings {
-        paths.extend(settings.sqlite_files.iter().cloned());
-        paths.extend(settings.media_root.iter().cloned());
-    }
+    paths.extend(stack.django_settings.sqlite_files.iter().cloned());
+    paths.extend(stack.django_settings.media_root.iter().cloned());
     paths.retain(|p| p.exists());
     paths.dedup();
     if paths.is_empty() {

@@ -60,6 +60,21 @@ def processes_with_marker(marker: str) -> list[int]:
     return found
 
 
+def title(response) -> str:
+    """The `<title>` of an HTML answer (the dev server answers every path with the
+    app, so a page is told by its title, not its status)."""
+    match = re.search(r"<title>(.*?)</title>", response.text, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def signed_in_as(page) -> str:
+    """Who the demo's home page says is signed in, once it says anything."""
+    page.wait_for_function(
+        "() => { const e = document.querySelector('#signed-in-as'); return e && e.textContent.length > 0 }"
+    )
+    return page.inner_text("#signed-in-as")
+
+
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     last = None
@@ -188,5 +203,3 @@ class Stack:
                 pass
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
-
-

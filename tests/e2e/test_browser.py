@@ -8,14 +8,8 @@ import re
 
 import pytest
 
-from e2e_support import wait_for
+from e2e_support import signed_in_as, wait_for
 
-
-def signed_in_as(page) -> str:
-    page.wait_for_function(
-        "() => { const e = document.querySelector('#signed-in-as'); return e && e.textContent.length > 0 }"
-    )
-    return page.inner_text("#signed-in-as")
 
 
 @pytest.mark.parametrize("port", ["app", "front_door"])

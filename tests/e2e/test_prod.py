@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Stack, binary, free_port, wait_for
+from e2e_support import Stack, binary, free_port, signed_in_as, title, wait_for
 
 SLOW_VIEW = """
 
@@ -24,11 +24,6 @@ def slow(request):
     time.sleep(float(request.GET.get("s", "3")))
     return JsonResponse({"slow": "done"})
 """
-
-
-def title(response: httpx.Response) -> str:
-    match = re.search(r"<title>(.*?)</title>", response.text, re.S)
-    return match.group(1).strip() if match else ""
 
 
 @pytest.fixture(scope="module")
@@ -190,13 +185,6 @@ def test_a_stale_build_is_refused_with_a_hint(prod_root, run_env):
         assert "hint: run `reflex-django build` again" in run.stderr, run.stderr
     finally:
         source.write_text(original)
-
-
-def signed_in_as(page) -> str:
-    page.wait_for_function(
-        "() => { const e = document.querySelector('#signed-in-as'); return e && e.textContent.length > 0 }"
-    )
-    return page.inner_text("#signed-in-as")
 
 
 def test_the_reflex_page_shows_the_admin_after_login(prod, page, admin_password):

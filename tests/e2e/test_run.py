@@ -12,12 +12,8 @@ import time
 import httpx
 import pytest
 
-from e2e_support import wait_for
+from e2e_support import title, wait_for
 
-
-def title(response: httpx.Response) -> str:
-    match = re.search(r"<title>(.*?)</title>", response.text, re.S)
-    return match.group(1).strip() if match else ""
 
 
 @pytest.fixture(scope="module")
