@@ -12,6 +12,7 @@ from reflex_base.plugins.base import Plugin
 from reflex_base.utils.exceptions import ConfigError
 
 from reflex_django.conf import configure_django, setting
+from reflex_django.prefixes import INTERNAL_PREFIX, PrefixError, normalize_prefix, static_prefix
 
 if TYPE_CHECKING:
     from typing import Unpack
@@ -29,9 +30,10 @@ ENV_BACKEND = "REFLEX_DJANGO_PREFIXES_BACKEND"
 ENV_EXTRA = "REFLEX_DJANGO_PREFIXES_EXTRA"
 ENV_STATIC = "REFLEX_DJANGO_PREFIXES_STATIC"
 ENV_UNDER_RUN = "REFLEX_DJANGO_RUN"
+# The names the original plugin exported for settings modules to read.
+ENV_ORIGINAL_ADMIN = "REFLEX_DJANGO_ADMIN_PREFIX"
+ENV_ORIGINAL_BACKEND = "REFLEX_DJANGO_API_PREFIX"
 
-# Paths Reflex serves itself; the CLI refuses prefixes at or under them.
-_REFLEX_PATHS = ("/_event", "/_upload", "/_health", "/ping", "/_all_routes", "/auth-codespace")
 _logged: set[str] = set()
 
 
@@ -39,7 +41,9 @@ class ReflexDjangoPlugin(Plugin):
     """Run Django inside the Reflex process; see `docs/python-api.md`.
 
     `reflex-django run` reads these arguments from `rxconfig.py` when they are
-    literals, so the proxy and this plugin agree on the prefixes.
+    literals, so the proxy and this plugin agree on the prefixes. Under plain
+    `reflex run` the plugin serves Django's prefixes itself, inside Reflex's ASGI app
+    (`reflex_django.asgi`); under `reflex-django run` the front door does.
     """
 
     def __init__(
@@ -49,6 +53,7 @@ class ReflexDjangoPlugin(Plugin):
         admin_prefix: str = "/admin",
         extra_prefixes: Iterable[str] | str = (),
         install_event_bridge: bool = True,
+        install_auth_pages: bool = False,
     ) -> None:
         if isinstance(extra_prefixes, str):
             extra_prefixes = [extra_prefixes]
@@ -57,37 +62,81 @@ class ReflexDjangoPlugin(Plugin):
         self.backend_prefix = _prefix(backend_prefix, "backend_prefix") if backend_prefix else ""
         self.extra_prefixes = tuple(_prefix(p, "extra_prefixes") for p in extra_prefixes)
         self.install_event_bridge = install_event_bridge
-        # Prefixes first: Django settings may read them.
+        self.install_auth_pages = install_auth_pages
+        # Prefixes first: Django settings may read them (under both our names and
+        # the original plugin's).
         os.environ.setdefault(ENV_ADMIN, self.admin_prefix)
+        os.environ.setdefault(ENV_ORIGINAL_ADMIN, self.admin_prefix)
         if self.backend_prefix:
             os.environ.setdefault(ENV_BACKEND, self.backend_prefix)
+            os.environ.setdefault(ENV_ORIGINAL_BACKEND, self.backend_prefix)
         if self.extra_prefixes:
             os.environ.setdefault(ENV_EXTRA, ",".join(self.extra_prefixes))
         configure_django(settings_module)
-        static = _static_prefix(setting("STATIC_URL"))
+        try:
+            static = static_prefix(setting("STATIC_URL"))
+        except PrefixError as exc:
+            # `reflex-django run` refuses this; inside Reflex, Django simply does not
+            # get the static prefix (as before), and says so.
+            _log_once("static", "reflex-django: Django's STATIC_URL is not routed to Django: %s", exc)
+            static = None
         if static:
             os.environ.setdefault(ENV_STATIC, static)
+
+    @property
+    def in_process(self) -> bool:
+        """Whether this process serves Django itself: plain `reflex run` (or Reflex's
+        hosting), not a child of `reflex-django run`, whose front door routes."""
+        return not os.environ.get(ENV_UNDER_RUN)
+
+    def django_prefixes(self) -> tuple[str, ...]:
+        """The prefixes that go to Django: admin, static, backend, extra (the
+        environment's values win, as `reflex-django run` exports them) and the
+        package's own views."""
+        return tuple(dict.fromkeys([*_django_prefixes(), INTERNAL_PREFIX]))
 
     def pre_compile(self, **context: Unpack[PreCompileContext]) -> None:
         # Reflex resolves this name against `.web`, and applies the task to the
         # text it generated before writing it: the patched file never flickers.
-        context["add_modify_task"]("vite.config.js", patch_vite_config)
+        if self.in_process:
+            target = _reflex_backend_url()
+            prefixes = self.django_prefixes()
+            context["add_modify_task"](
+                "vite.config.js", lambda text: patch_vite_config(text, target=target, prefixes=prefixes)
+            )
+        else:
+            context["add_modify_task"]("vite.config.js", patch_vite_config)
 
     def post_compile(self, **context: Unpack[PostCompileContext]) -> None:
         app = context["app"]
-        if not os.environ.get(ENV_UNDER_RUN):
-            _log_once(
-                "run",
-                "reflex-django: Django's paths (%s) are served by `reflex-django run`; "
-                "under plain `reflex run` they reach Reflex instead",
-                ", ".join(_django_prefixes()),
-            )
-        if not self.install_event_bridge:
-            return
-        from reflex_django.middleware import DjangoEventBridge
+        if self.in_process:
+            self._serve_django(app)
+        if self.install_event_bridge:
+            from reflex_django.middleware import DjangoEventBridge
 
-        if not any(isinstance(m, DjangoEventBridge) for m in getattr(app, "_middlewares", ())):
-            app.add_middleware(DjangoEventBridge(), index=0)
+            if not any(isinstance(m, DjangoEventBridge) for m in getattr(app, "_middlewares", ())):
+                app.add_middleware(DjangoEventBridge(), index=0)
+        if self.install_auth_pages:
+            from reflex_django.auth.registry import autoload
+
+            autoload()
+
+    def _serve_django(self, app: Any) -> None:
+        """Put the prefix dispatcher in front of Reflex's ASGI app (once)."""
+        from reflex_django.asgi import build_django_asgi, make_dispatcher
+
+        current = app.api_transformer
+        transformers = [] if current is None else list(current) if isinstance(current, (list, tuple)) else [current]
+        if any(getattr(t, "backend_prefixes", None) is not None for t in transformers):
+            return
+        prefixes = self.django_prefixes()
+        transformers.append(make_dispatcher(build_django_asgi(), backend_prefixes=prefixes))
+        app.api_transformer = transformers
+        _log_once(
+            "run",
+            "reflex-django: Django serves %s inside Reflex; `reflex-django run` puts a front door before both",
+            ", ".join(prefixes),
+        )
 
     def __repr__(self) -> str:
         return (
@@ -98,17 +147,21 @@ class ReflexDjangoPlugin(Plugin):
         )
 
 
-def patch_vite_config(text: str) -> str:
-    """Pipe Reflex's generated `vite.config.js` through `reflex-django vite patch`.
+def patch_vite_config(text: str, *, target: str | None = None, prefixes: Iterable[str] = ()) -> str:
+    """Pipe Reflex's generated `vite.config.js` through `reflex-django vite patch`:
+    Django's prefixes go to the front door, or to `target` (with `prefixes` instead of
+    the project's, when given).
 
     When the binary is missing or fails, warn once and return `text` unchanged.
     """
     from reflex_django._find_bin import find_reflex_django_bin
 
+    args = [] if target is None else ["--target", target]
+    args += [f"--prefix={p}" for p in prefixes]
     try:
         binary = find_reflex_django_bin()
         done = subprocess.run(
-            [binary, "vite", "patch"],
+            [binary, "vite", "patch", *args],
             input=text,
             capture_output=True,
             encoding="utf-8",
@@ -131,28 +184,18 @@ def patch_vite_config(text: str) -> str:
 
 
 def _prefix(raw: Any, argument: str) -> str:
-    """Normalise a prefix like the CLI does (`/seg[/seg…]`), or raise `ConfigError`."""
-    segments = [s for s in str(raw).strip().split("/") if s]
-    prefix = "/" + "/".join(segments)
-    problem = None
-    if not segments:
-        problem = "a prefix cannot be empty or `/`"
-    elif any(s in (".", "..") for s in segments):
-        problem = "`.` and `..` segments are not allowed"
-    elif any(prefix == r or prefix.startswith(r + "/") for r in _REFLEX_PATHS):
-        problem = f"Reflex needs {', '.join(_REFLEX_PATHS)} for itself"
-    if problem:
-        raise ConfigError(f"ReflexDjangoPlugin({argument}={raw!r}): {problem}")
-    return prefix
+    """Normalise a prefix by the shared rules (`/seg[/seg…]`), or raise `ConfigError`."""
+    try:
+        return normalize_prefix(raw)
+    except PrefixError as exc:
+        raise ConfigError(f"ReflexDjangoPlugin({argument}={raw!r}): {exc}") from None
 
 
-def _static_prefix(static_url: Any) -> str | None:
-    """The path prefix of `STATIC_URL`, or None for another origin or `/`."""
-    url = str(static_url or "").strip()
-    if not url or url.startswith("//") or "://" in url:
-        return None
-    segments = [s for s in url.split("/") if s]
-    return "/" + "/".join(segments) if segments else None
+def _reflex_backend_url() -> str:
+    """Where Vite reaches Reflex's backend on this machine (loopback, Reflex's port)."""
+    from reflex_base.config import get_config
+
+    return f"http://127.0.0.1:{get_config().backend_port or 8000}"
 
 
 def _django_prefixes() -> list[str]:

@@ -1,0 +1,137 @@
+"""Django inside Reflex's ASGI app: the in-process mode of `ReflexDjangoPlugin`.
+
+Under plain `reflex run` (dev, `--env prod` on Reflex's single port, and Reflex's own
+hosting) there is no front door, so the plugin hands Reflex an `api_transformer` that
+sends Django's prefixes to Django and everything else to Reflex, by the same rules as
+the front door (`reflex_django.prefixes`). Under `reflex-django run` the front door
+routes and the plugin does not install this.
+
+    from reflex_django.asgi import build_django_asgi, make_dispatcher
+
+    app = rx.App(api_transformer=make_dispatcher(build_django_asgi(), backend_prefixes=("/admin", "/api")))
+
+Lifespan events always go to Reflex, which owns them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from reflex_django.prefixes import RESERVED_REFLEX_PREFIXES, normalize_prefix, routes_to_django
+
+__all__ = [
+    "ASGIApp",
+    "ASGIMessage",
+    "ASGIReceive",
+    "ASGIScope",
+    "ASGISend",
+    "RESERVED_REFLEX_PREFIXES",
+    "build_django_asgi",
+    "make_dispatcher",
+    "request_path",
+]
+
+ASGIScope = MutableMapping[str, Any]
+ASGIMessage = MutableMapping[str, Any]
+ASGIReceive = Callable[[], Awaitable[ASGIMessage]]
+ASGISend = Callable[[ASGIMessage], Awaitable[None]]
+ASGIApp = Callable[[ASGIScope, ASGIReceive, ASGISend], Awaitable[None]]
+
+
+def build_django_asgi() -> ASGIApp:
+    """Django's ASGI application, configured first (`configure_django()`).
+
+    With `django.contrib.staticfiles` installed it also answers `STATIC_URL` from the
+    apps' static files (the admin's CSS and JS), whatever `DEBUG` says, since nothing
+    else serves them on Reflex's port. Stock Django speaks only HTTP: a WebSocket under
+    a Django prefix is refused with a close (403) rather than an exception in the log;
+    pass your own app (e.g. Channels') to `make_dispatcher` to serve WebSockets.
+    """
+    from reflex_django.conf import configure_django
+
+    configure_django()
+
+    from django.conf import settings
+    from django.core.asgi import get_asgi_application
+
+    app: ASGIApp = get_asgi_application()
+    if "django.contrib.staticfiles" in settings.INSTALLED_APPS:
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+        app = ASGIStaticFilesHandler(app)
+    return _http_only(app)
+
+
+def _http_only(app: ASGIApp) -> ASGIApp:
+    async def django(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        if scope["type"] == "websocket":
+            await receive()  # websocket.connect
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        await app(scope, receive, send)
+
+    django.django_app = app  # type: ignore[attr-defined]
+    return django
+
+
+def request_path(scope: ASGIScope) -> str:
+    """The path as the client sent it (percent-encoded, like the front door matches it),
+    falling back to the decoded `path` when the server gives no `raw_path`."""
+    raw = scope.get("raw_path")
+    if raw:
+        return bytes(raw).decode("latin-1").split("?", 1)[0]
+    return str(scope.get("path", ""))
+
+
+def make_dispatcher(
+    django_asgi: ASGIApp, *, backend_prefixes: Iterable[str]
+) -> Callable[[ASGIApp], ASGIApp]:
+    """An `api_transformer` for `rx.App`: requests (HTTP and WebSocket) under
+    `backend_prefixes` go to `django_asgi`, everything else to Reflex.
+
+    The prefixes are normalised by the shared rules; an empty list, `/`, or a prefix at
+    or under one of Reflex's own paths raises `ValueError` (a `PrefixError`).
+    """
+    prefixes = tuple(dict.fromkeys(normalize_prefix(p) for p in backend_prefixes))
+    if not prefixes:
+        raise ValueError("make_dispatcher needs at least one prefix, e.g. backend_prefixes=('/admin',)")
+
+    def transformer(reflex_asgi: ASGIApp) -> ASGIApp:
+        _static_mounts_http_only(reflex_asgi)
+
+        async def dispatch(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+            if scope["type"] in ("http", "websocket") and routes_to_django(request_path(scope), prefixes):
+                await django_asgi(scope, receive, send)
+            else:
+                await reflex_asgi(scope, receive, send)
+
+        dispatch.backend_prefixes = prefixes  # type: ignore[attr-defined]
+        return dispatch
+
+    transformer.backend_prefixes = prefixes  # type: ignore[attr-defined]
+    return transformer
+
+
+def _static_mounts_http_only(app: Any) -> None:
+    """Make Reflex's catch-all frontend mount (production, single port) match HTTP only.
+
+    Starlette lets a `Mount` match WebSocket scopes, but `StaticFiles` asserts HTTP, so
+    a WebSocket that no earlier route took would fail inside it instead of being
+    refused cleanly.
+    """
+    from starlette.routing import Match, Mount
+    from starlette.staticfiles import StaticFiles
+
+    class HttpOnlyMount(Mount):
+        def matches(self, scope: ASGIScope) -> tuple[Match, ASGIScope]:  # type: ignore[override]
+            if scope["type"] != "http":
+                return Match.NONE, {}
+            return super().matches(scope)
+
+    routes = getattr(app, "routes", None)
+    if not isinstance(routes, list):
+        return
+    for index, route in enumerate(routes):
+        if type(route) is Mount and isinstance(route.app, StaticFiles):
+            routes[index] = HttpOnlyMount(route.path, app=route.app, name=route.name)
