@@ -173,8 +173,14 @@ fn given_prefixes_replace_the_projects_without_reading_it() {
 fn bad_targets_and_prefixes_are_errors_with_hints() {
     let dir = project();
     for (args, problem) in [
-        (vec!["--target", "localhost:8000"], "is not an http(s) origin"),
-        (vec!["--target", "http://x/path"], "is not an http(s) origin"),
+        (
+            vec!["--target", "localhost:8000"],
+            "is not an http(s) origin",
+        ),
+        (
+            vec!["--target", "http://x/path"],
+            "is not an http(s) origin",
+        ),
         (vec!["--prefix", "/admin"], "--prefix needs --target"),
         (
             vec!["--target", "http://x:1", "--prefix", "/_event/x"],
@@ -189,4 +195,36 @@ fn bad_targets_and_prefixes_are_errors_with_hints() {
             .stdout("")
             .stderr(predicate::str::contains(problem).and(predicate::str::contains("hint:")));
     }
+}
+
+#[test]
+fn remove_takes_the_rules_out_without_reading_the_project() {
+    let dir = project();
+    let out = cmd(dir.path()).write_stdin(CONFIG).assert().success();
+    let patched = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    common::reflex_django(empty.path())
+        .args(["vite", "patch", "--remove"])
+        .write_stdin(patched.clone())
+        .assert()
+        .success()
+        .stdout(CONFIG);
+    // In place, written only when there was something to remove.
+    let file = dir.path().join("vite.config.js");
+    std::fs::write(&file, &patched).unwrap();
+    for expected in ["removed the rules from", "has no rules"] {
+        common::reflex_django(empty.path())
+            .args(["vite", "patch", "--remove"])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(expected));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), CONFIG);
+    }
+    cmd(dir.path())
+        .args(["--remove", "--target", "http://x:1"])
+        .write_stdin(CONFIG)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -13,13 +12,14 @@ from reflex_base.utils.exceptions import ConfigError
 
 from reflex_django.conf import configure_django, setting
 from reflex_django.prefixes import INTERNAL_PREFIX, PrefixError, normalize_prefix, static_prefix
+from reflex_django.vite_proxy import patch_vite_config
 
 if TYPE_CHECKING:
     from typing import Unpack
 
     from reflex_base.plugins.base import PostCompileContext, PreCompileContext
 
-__all__ = ["ReflexDjangoPlugin"]
+__all__ = ["ReflexDjangoPlugin", "patch_vite_config"]
 
 logger = logging.getLogger(__name__)
 
@@ -145,42 +145,6 @@ class ReflexDjangoPlugin(Plugin):
             f"extra_prefixes={self.extra_prefixes!r}, "
             f"install_event_bridge={self.install_event_bridge!r})"
         )
-
-
-def patch_vite_config(text: str, *, target: str | None = None, prefixes: Iterable[str] = ()) -> str:
-    """Pipe Reflex's generated `vite.config.js` through `reflex-django vite patch`:
-    Django's prefixes go to the front door, or to `target` (with `prefixes` instead of
-    the project's, when given).
-
-    When the binary is missing or fails, warn once and return `text` unchanged.
-    """
-    from reflex_django._find_bin import find_reflex_django_bin
-
-    args = [] if target is None else ["--target", target]
-    args += [f"--prefix={p}" for p in prefixes]
-    try:
-        binary = find_reflex_django_bin()
-        done = subprocess.run(
-            [binary, "vite", "patch", *args],
-            input=text,
-            capture_output=True,
-            encoding="utf-8",
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as exc:
-        reason = str(exc)
-    else:
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout
-        reason = done.stderr.strip() or f"`{binary} vite patch` exited with {done.returncode}"
-    _log_once(
-        "vite",
-        "reflex-django: vite.config.js left unpatched, so the Vite dev server will not "
-        "send Django's paths to Django: %s",
-        reason,
-    )
-    return text
 
 
 def _prefix(raw: Any, argument: str) -> str:

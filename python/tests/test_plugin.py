@@ -229,7 +229,7 @@ def test_missing_binary_warns_once(monkeypatch, tmp_path: Path, caplog) -> None:
         assert patch_vite_config(text) == text
         assert patch_vite_config(text) == text
     [record] = caplog.records
-    assert "vite.config.js left unpatched" in record.getMessage()
+    assert "vite.config.js left unchanged" in record.getMessage()
     assert "No such file" in record.getMessage()
 
 
@@ -265,7 +265,7 @@ def test_in_process_vite_rules_target_reflex_backend(monkeypatch, tmp_path: Path
     [(_, task)] = _modify_tasks(ReflexDjangoPlugin(extra_prefixes=("/billing",)))
     assert task("text").split() == [
         "vite", "patch", "--target", "http://127.0.0.1:8000",
-        "--prefix=/admin", "--prefix=/static", "--prefix=/billing", "--prefix=/_reflex_django",
+        "--prefix", "/admin", "--prefix", "/static", "--prefix", "/billing", "--prefix", "/_reflex_django",
     ]
 
 

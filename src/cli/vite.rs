@@ -37,6 +37,9 @@ enum ViteCommand {
         /// project is then not read. reflex-django's own prefix is always added
         #[arg(long = "prefix", value_name = "PREFIX")]
         prefixes: Vec<String>,
+        /// Take the rules out instead (the project is not read)
+        #[arg(long, conflicts_with_all = ["target", "prefixes"])]
+        remove: bool,
     },
 }
 
@@ -45,15 +48,23 @@ pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
         file,
         target,
         prefixes,
+        remove,
     } = args.command;
-    let rules = rules(global, target.as_deref(), &prefixes)?;
+    let rules = if remove {
+        None
+    } else {
+        Some(rules(global, target.as_deref(), &prefixes)?)
+    };
     match file {
         None => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read vite.config.js from stdin")?;
-            let patched = vite::patch(&text, &rules)?;
+            let patched = match &rules {
+                Some(rules) => vite::patch(&text, rules)?,
+                None => vite::strip(&text)?,
+            };
             // Written only once patched, so a failure leaves stdout empty.
             std::io::stdout()
                 .lock()
@@ -61,8 +72,18 @@ pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
                 .context("cannot write the patched vite.config.js to stdout")?;
         }
         Some(file) => {
-            match vite::patch_file(&file, &rules)? {
+            let outcome = match &rules {
+                Some(rules) => vite::patch_file(&file, rules)?,
+                None => vite::strip_file(&file)?,
+            };
+            match outcome {
+                Outcome::Patched if rules.is_none() => {
+                    println!("removed the rules from {}", file.display())
+                }
                 Outcome::Patched => println!("patched {}", file.display()),
+                Outcome::Unchanged if rules.is_none() => {
+                    println!("{} has no rules", file.display())
+                }
                 Outcome::Unchanged => println!("{} already has these rules", file.display()),
                 Outcome::Missing => {
                     return Err(Error::new(format!("{} does not exist", file.display())).hint(
@@ -83,9 +104,8 @@ fn rules(global: &GlobalArgs, target: Option<&str>, prefixes: &[String]) -> Resu
     if !prefixes.is_empty() {
         let mut routes = Vec::with_capacity(prefixes.len() + 1);
         for raw in prefixes {
-            let prefix = Prefix::parse(raw).map_err(|e| {
-                Error::new(format!("--prefix {raw:?}: {e}")).hint(e.hint())
-            })?;
+            let prefix = Prefix::parse(raw)
+                .map_err(|e| Error::new(format!("--prefix {raw:?}: {e}")).hint(e.hint()))?;
             routes.push(Route::new(prefix, RouteKind::Extra));
         }
         let internal = Prefix::parse(INTERNAL_PREFIX).expect("the internal prefix is valid");
@@ -115,11 +135,14 @@ fn check_target(raw: &str) -> Result<String> {
         .strip_prefix("http://")
         .or_else(|| url.strip_prefix("https://"));
     match rest {
-        Some(authority) if !authority.is_empty() && !authority.contains(['/', '?', '#', ' ', '"', '\'']) => {
+        Some(authority)
+            if !authority.is_empty() && !authority.contains(['/', '?', '#', ' ', '"', '\'']) =>
+        {
             Ok(url.to_string())
         }
-        _ => Err(Error::new(format!("--target {raw:?} is not an http(s) origin")).hint(
-            "give the scheme, host and port only, e.g. `--target http://127.0.0.1:8000`",
-        )),
+        _ => Err(
+            Error::new(format!("--target {raw:?} is not an http(s) origin"))
+                .hint("give the scheme, host and port only, e.g. `--target http://127.0.0.1:8000`"),
+        ),
     }
 }

@@ -455,7 +455,10 @@ mod shared_cases {
         let cases = cases();
         let route = &cases["route"];
         let table = RouteTable::new(route["prefixes"].as_array().unwrap().iter().map(|p| {
-            Route::new(Prefix::parse(p.as_str().unwrap()).unwrap(), RouteKind::Extra)
+            Route::new(
+                Prefix::parse(p.as_str().unwrap()).unwrap(),
+                RouteKind::Extra,
+            )
         }));
         let rows = route["cases"].as_array().unwrap();
         assert!(rows.len() > 20);

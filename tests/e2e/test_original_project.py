@@ -4,7 +4,7 @@ inside Reflex; `reflex-django run` serves the same project with its front door.
 
 The project: `django-admin startproject backend .`, an app module `frontend` with a
 state that reads `current_user()`, and the README's `rxconfig.py`. Its `.web` is copied
-from the demo so the frontend packages are not installed twice.
+from the demo when the demo has run, so the frontend packages are not installed twice.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -87,7 +88,9 @@ def original_root(demo_root, tmp_path_factory, original_env) -> Path:
     (root / "frontend" / "__init__.py").write_text("")
     (root / "frontend" / "frontend.py").write_text(APP)
     (root / "assets").mkdir()
-    shutil.copytree(demo_root / ".web", root / ".web", symlinks=True, ignore=shutil.ignore_patterns("build"))
+    if (demo_root / ".web").is_dir():  # a demo that has run: its frontend packages are reused
+        shutil.copytree(demo_root / ".web", root / ".web", symlinks=True)
+        shutil.rmtree(root / ".web" / "build", ignore_errors=True)
     return root
 
 
@@ -184,19 +187,20 @@ def test_reflex_django_forwards_manage_commands(managed, original_root):
     assert (original_root / "db.sqlite3").is_file()
 
 
-def login(base: str, password: str) -> httpx.Client:
-    """Signs in through Django's admin form at `base`; returns the client holding the session."""
-    client = httpx.Client(base_url=base, timeout=30)
-    form = client.get("/admin/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-    answer = client.post(
-        "/admin/login/?next=/admin/",
-        data={"csrfmiddlewaretoken": token, "username": "admin", "password": password, "next": "/admin/"},
-        headers={"Referer": f"{base}/admin/login/", "Origin": base},
-    )
-    assert answer.status_code == 302, (base, answer.status_code, answer.text[:500])
-    assert answer.headers["location"] == "/admin/"
-    return client
+@contextmanager
+def login(base: str, password: str) -> Iterator[httpx.Client]:
+    """Signs in through Django's admin form at `base`; yields the client holding the session."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        form = client.get("/admin/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
+        answer = client.post(
+            "/admin/login/?next=/admin/",
+            data={"csrfmiddlewaretoken": token, "username": "admin", "password": password, "next": "/admin/"},
+            headers={"Referer": f"{base}/admin/login/", "Origin": base},
+        )
+        assert answer.status_code == 302, (base, answer.status_code, answer.text[:500])
+        assert answer.headers["location"] == "/admin/"
+        yield client
 
 
 class TestPlainReflexRun:
