@@ -18,7 +18,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from reflex_django.prefixes import RESERVED_REFLEX_PREFIXES, normalize_prefix, routes_to_django
+from reflex_django.prefixes import (
+    INTERNAL_PREFIX,
+    RESERVED_REFLEX_PREFIXES,
+    is_under,
+    normalize_prefix,
+    routes_to_django,
+)
 
 __all__ = [
     "ASGIApp",
@@ -28,8 +34,10 @@ __all__ = [
     "ASGISend",
     "RESERVED_REFLEX_PREFIXES",
     "build_django_asgi",
+    "keep_reflex_cors_off_django",
     "make_dispatcher",
     "request_path",
+    "with_package_views",
 ]
 
 ASGIScope = MutableMapping[str, Any]
@@ -60,7 +68,32 @@ def build_django_asgi() -> ASGIApp:
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
         app = ASGIStaticFilesHandler(app)
-    return _http_only(app)
+    return _http_only(with_package_views(app))
+
+
+def with_package_views(app: ASGIApp) -> ASGIApp:
+    """`app` (Django's ASGI app, configured), with HTTP requests under `/_reflex_django/`
+    resolved by `reflex_django.package_urls`: this package's views (the session
+    hand-off) then work whatever the project's ROOT_URLCONF includes, as they must for
+    a project written for reflex-django 0.2.3. The project's middleware runs as usual.
+    """
+    from django.core.handlers.asgi import ASGIHandler, ASGIRequest
+
+    class PackageRequest(ASGIRequest):
+        urlconf = "reflex_django.package_urls"  # Django resolves with it (`request.urlconf`)
+
+    class PackageViews(ASGIHandler):
+        request_class = PackageRequest
+
+    package_views = PackageViews()
+
+    async def django(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+        if scope["type"] == "http" and is_under(request_path(scope), INTERNAL_PREFIX):
+            await package_views(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+
+    return django
 
 
 def _http_only(app: ASGIApp) -> ASGIApp:
@@ -135,3 +168,42 @@ def _static_mounts_http_only(app: Any) -> None:
     for index, route in enumerate(routes):
         if type(route) is Mount and isinstance(route.app, StaticFiles):
             routes[index] = HttpOnlyMount(route.path, app=route.app, name=route.name)
+
+
+def keep_reflex_cors_off_django(prefixes: Iterable[str]) -> bool:
+    """Make the CORS middleware Reflex puts around its whole ASGI app leave Django's
+    prefixes alone, as they are under the front door; returns whether it could.
+
+    Reflex allows credentialed cross-origin reads from `cors_allowed_origins` (every
+    origin by default, the request's own echoed back). For Reflex's endpoints that is
+    Reflex's choice; Django's pages (the admin, your API) answer for themselves (e.g.
+    with django-cors-headers). Reflex adds the middleware in `App._add_cors` when it
+    builds the app, after the plugins ran, so that method is wrapped: the middleware it
+    adds becomes one that passes Django's paths straight through.
+    """
+    from reflex.app import App
+    from starlette.middleware import Middleware
+    from starlette.middleware.cors import CORSMiddleware
+
+    add_cors = App.__dict__.get("_add_cors")
+    if not isinstance(add_cors, staticmethod):
+        return False
+    original = getattr(add_cors.__func__, "reflex_django_original", add_cors.__func__)
+    django_prefixes = tuple(prefixes)
+
+    class CORSExceptDjango(CORSMiddleware):
+        async def __call__(self, scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
+            if scope["type"] == "http" and routes_to_django(request_path(scope), django_prefixes):
+                await self.app(scope, receive, send)
+            else:
+                await super().__call__(scope, receive, send)
+
+    def _add_cors(api: Any) -> None:
+        original(api)
+        added = api.user_middleware[0] if getattr(api, "user_middleware", None) else None
+        if isinstance(added, Middleware) and added.cls is CORSMiddleware:
+            api.user_middleware[0] = Middleware(CORSExceptDjango, *added.args, **added.kwargs)
+
+    _add_cors.reflex_django_original = original  # type: ignore[attr-defined]
+    App._add_cors = staticmethod(_add_cors)  # type: ignore[method-assign]
+    return True

@@ -17,6 +17,9 @@ DEFAULT_SETTINGS_MODULE = "reflex_django.default_settings"
 
 _lock = threading.RLock()
 _local = threading.local()
+# Why our `django.setup()` failed, if it did: Django cannot be set up twice in a
+# process, and its registry would otherwise look "being populated" for ever.
+_failure: BaseException | None = None
 
 
 def configure_django(settings_module: str | None = None) -> str:
@@ -42,10 +45,20 @@ def configure_django(settings_module: str | None = None) -> str:
                 "development only",
                 DEFAULT_SETTINGS_MODULE,
             )
+    global _failure
     active = os.environ.get("DJANGO_SETTINGS_MODULE", "")
     from django.apps import apps
 
-    if apps.ready or getattr(_local, "busy", False) or _populating_here(apps):
+    if apps.ready or getattr(_local, "busy", False):
+        return active
+    if _failure is not None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"reflex-django: setting Django up failed earlier in this process: {_failure!r}; "
+            "fix the cause and restart"
+        ) from _failure
+    if _populating_here(apps):
         return active
     with _lock:
         if apps.ready:
@@ -56,6 +69,9 @@ def configure_django(settings_module: str | None = None) -> str:
             import django
 
             django.setup()
+        except BaseException as exc:
+            _failure = exc
+            raise
         finally:
             _local.busy = False
     return active

@@ -7,9 +7,11 @@ bridge) there is no request: `current_request()` is None and `current_user()` is
 
 Binding by hand (tests, scripts):
 
-- `begin_event_request(request)` / `end_event_request()` nest: each `end` undoes the
-  most recent `begin` of the same context and restores the request bound before it.
-  `end_event_request(token)` undoes a specific `begin` (the token it returned).
+- `begin_event_request(request)` / `end_event_request()`, as in reflex-django 0.2.3:
+  `begin` first ends a binding an earlier `begin` left in this context (so a leaked
+  binding never outlives the next event), `end` restores what was bound before the
+  latest `begin` and is harmless when repeated. `end_event_request(token)` undoes the
+  `begin` that returned `token`.
 - `set_current_request(request)` / `reset_current_request(token)` are the bare
   context-variable operations (no language activation, no nesting bookkeeping).
 """
@@ -36,11 +38,8 @@ __all__ = [
 ]
 
 _request: ContextVar[HttpRequest | None] = ContextVar("reflex_django_request", default=None)
-# The tokens of the `begin_event_request` calls not yet ended in this context, oldest
-# first. A tuple, never mutated: a task that copies the context gets its own stack.
-_begun: ContextVar[tuple[Token[HttpRequest | None], ...]] = ContextVar(
-    "reflex_django_begun", default=()
-)
+# The token of the `begin_event_request` not yet ended in this context, if any.
+_pending: ContextVar[Token[HttpRequest | None] | None] = ContextVar("reflex_django_pending", default=None)
 
 
 def current_request() -> HttpRequest | None:
@@ -93,36 +92,41 @@ def reset_current_request(token: Token[HttpRequest | None]) -> None:
 
 
 def begin_event_request(request: HttpRequest) -> Token[HttpRequest | None]:
-    """Bind `request` to the current context and activate its `LANGUAGE_CODE`.
+    """Bind `request` to the current context and activate its `LANGUAGE_CODE`, after
+    ending a binding an earlier `begin` of this context left.
 
     The binding belongs to the current asyncio task (or thread). Undo it with
-    `end_event_request()` (the latest `begin` of this context) or
-    `end_event_request(token)` with the token returned here.
+    `end_event_request()` or `end_event_request(token)` with the token returned here.
     """
+    end_event_request()
     token = _request.set(request)
-    _begun.set((*_begun.get(), token))
+    _pending.set(token)
     _activate_language_of(request)
     return token
 
 
 def end_event_request(token: Token[HttpRequest | None] | None = None) -> None:
-    """Undo a `begin_event_request`: the latest one of this context without `token`,
-    else the one that returned `token`; the request bound before it is bound again.
+    """Undo a `begin_event_request` (the latest of this context, or the one that
+    returned `token`): the request bound before it is bound again.
 
-    Without a pending `begin` it does nothing, so calling it twice is harmless. A
-    token from another context (or already used) clears the binding instead.
+    Without a pending `begin` it does nothing, so calling it twice is harmless; nor
+    does it end a binding inherited from the task that created this one. A `token`
+    from another context (or already used) clears the binding instead.
     """
-    ending = _request.get()
-    begun = _begun.get()
+    pending = _pending.get()
+    explicit = token is not None
     if token is None:
-        if not begun:
+        if pending is None:
             return
-        token = begun[-1]
-    if token in begun:
-        _begun.set(begun[: begun.index(token)])
+        token = pending
+    if token is pending:
+        _pending.set(None)
+    ending = _request.get()
     try:
         _request.reset(token)
     except (ValueError, RuntimeError):  # used already, or made in another context
+        if not explicit:
+            return  # a binding this task inherited is not its own to end
         _request.set(None)
     restored = _request.get()
     if getattr(restored, "LANGUAGE_CODE", None):

@@ -10,9 +10,9 @@ What it sets up:
 - the contrib apps (admin, auth, contenttypes, sessions, messages, staticfiles) and
   `reflex_django`;
 - the database from `REFLEX_DJANGO_DATABASE_URL`, else Reflex's `REFLEX_DB_URL`, else
-  the SQLite file `reflex.db` in the current directory (`rxconfig.py`'s `db_url` is
-  not read: this module must load without importing Reflex, in the Django process
-  too);
+  the `db_url="…"` literal of `rx.Config(...)` in `./rxconfig.py` (read as text: this
+  module must load without importing Reflex, in the Django process too), else the
+  SQLite file `reflex.db` in the current directory, Reflex's own default;
 - a `SECRET_KEY` from `REFLEX_DJANGO_SECRET_KEY`, else one generated once and kept in
   `.reflex-django/secret_key` (so sessions survive restarts, and the Django and
   Reflex processes agree on it);
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -56,10 +57,16 @@ def _secret_key() -> str:
     key = secrets.token_urlsafe(50)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(key + "\n")
-    except FileExistsError:  # another process wrote it first: use theirs
+        # Written whole under a temporary name, then linked into place: a process that
+        # reads the file never sees it empty, and the first one to link wins.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(key + "\n")
+            os.link(temporary, path)
+        finally:
+            os.unlink(temporary)
+    except FileExistsError:  # another process linked its key first: use theirs
         return path.read_text(encoding="utf-8").strip() or key
     except OSError:
         pass  # read-only directory: a key for this process only
@@ -169,10 +176,30 @@ TEMPLATES = [
         },
     },
 ]
+def _rxconfig_db_url() -> str | None:
+    """The `db_url="…"` literal of `rx.Config(...)` in ./rxconfig.py, read without
+    importing Reflex (0.2.3's defaults used Reflex's `db_url`, Reflex's own default is
+    the same SQLite file as ours)."""
+    import ast
+
+    try:
+        tree = ast.parse((_HERE / "rxconfig.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "Config":
+            for keyword in node.keywords:
+                if keyword.arg == "db_url" and isinstance(keyword.value, ast.Constant):
+                    value = keyword.value.value
+                    return value if isinstance(value, str) and value else None
+    return None
+
+
 DATABASES = {
     "default": database_from_url(
         os.environ.get("REFLEX_DJANGO_DATABASE_URL")
         or os.environ.get("REFLEX_DB_URL")
+        or _rxconfig_db_url()
         or "sqlite:///reflex.db"
     )
 }

@@ -117,21 +117,40 @@ class ReflexDjangoPlugin(Plugin):
             if not any(isinstance(m, DjangoEventBridge) for m in getattr(app, "_middlewares", ())):
                 app.add_middleware(DjangoEventBridge(), index=0)
         if self.install_auth_pages:
-            from reflex_django.auth.registry import autoload
+            # As in 0.2.3 this runs after Reflex compiled the pages, so the frontend of
+            # this compile may lack them; `add_auth_pages(app)` in the app module does not.
+            try:
+                from reflex_django.auth.registry import autoload
 
-            autoload()
+                autoload()
+            except Exception as exc:  # noqa: BLE001 - the app runs on without them
+                _log_once(
+                    "auth_pages",
+                    "reflex-django: install_auth_pages=True could not add the auth pages (%s); "
+                    "call add_auth_pages(app) in your app module instead",
+                    exc,
+                )
 
     def _serve_django(self, app: Any) -> None:
-        """Put the prefix dispatcher in front of Reflex's ASGI app (once)."""
-        from reflex_django.asgi import build_django_asgi, make_dispatcher
+        """Put the prefix dispatcher in front of Reflex's ASGI app (once; a dispatcher
+        of the user's own, for other prefixes, stays where it is)."""
+        from reflex_django.asgi import build_django_asgi, keep_reflex_cors_off_django, make_dispatcher
 
         current = app.api_transformer
         transformers = [] if current is None else list(current) if isinstance(current, (list, tuple)) else [current]
-        if any(getattr(t, "backend_prefixes", None) is not None for t in transformers):
+        if any(getattr(t, "reflex_django_plugin", False) for t in transformers):
             return
         prefixes = self.django_prefixes()
-        transformers.append(make_dispatcher(build_django_asgi(), backend_prefixes=prefixes))
+        dispatcher = make_dispatcher(build_django_asgi(), backend_prefixes=prefixes)
+        dispatcher.reflex_django_plugin = True  # type: ignore[attr-defined]
+        transformers.append(dispatcher)
         app.api_transformer = transformers
+        if not keep_reflex_cors_off_django(prefixes):
+            _log_once(
+                "cors",
+                "reflex-django: this Reflex version's CORS headers also reach Django's paths "
+                "(cors_allowed_origins in rxconfig.py decides who may read them)",
+            )
         _log_once(
             "run",
             "reflex-django: Django serves %s inside Reflex; `reflex-django run` puts a front door before both",
@@ -143,7 +162,8 @@ class ReflexDjangoPlugin(Plugin):
             f"ReflexDjangoPlugin(settings_module={self.settings_module!r}, "
             f"backend_prefix={self.backend_prefix!r}, admin_prefix={self.admin_prefix!r}, "
             f"extra_prefixes={self.extra_prefixes!r}, "
-            f"install_event_bridge={self.install_event_bridge!r})"
+            f"install_event_bridge={self.install_event_bridge!r}, "
+            f"install_auth_pages={self.install_auth_pages!r})"
         )
 
 

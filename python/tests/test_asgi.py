@@ -137,3 +137,62 @@ def test_prefixes_are_normalised_and_reserved_paths_listed() -> None:
 def test_request_path_is_the_raw_path() -> None:
     assert request_path({"raw_path": b"/%61dmin/", "path": "/admin/"}) == "/%61dmin/"
     assert request_path({"path": "/admin/"}) == "/admin/"
+
+
+def test_package_views_need_no_line_in_the_projects_urlconf(client: TestClient) -> None:
+    """A project written for 0.2.3 does not include `reflex_django.urls`: the session
+    hand-off view answers anyway (a bad ticket gets its refusal page, not a 404), and
+    `handoff_url()` names it."""
+    from django.test import override_settings
+    from reflex_django.handoff import handoff_url
+
+    with override_settings(ROOT_URLCONF="rdj_testproject.urls_without_reflex_django"):
+        refused = client.get("/_reflex_django/session/?ticket=forged")
+        assert refused.status_code == 400 and 'id="ticket-invalid"' in refused.text
+        assert client.get("/_reflex_django/nope/").status_code == 404
+        assert handoff_url() == "/_reflex_django/session/"
+        assert "Log in | Django site admin" in client.get("/admin/login/").text  # the project's own
+
+
+def test_reflex_django_urls_as_the_whole_urlconf(client: TestClient) -> None:
+    """0.2.3 projects set `ROOT_URLCONF = "reflex_django.urls"`: the admin at the admin
+    prefix, and the package's views."""
+    import importlib
+
+    import reflex_django.urls
+    from django.test import override_settings
+    from django.urls import clear_url_caches, reverse
+
+    try:
+        with override_settings(ROOT_URLCONF="reflex_django.urls"):
+            importlib.reload(reflex_django.urls)
+            clear_url_caches()
+            assert "Log in | Django site admin" in client.get("/admin/login/").text
+            assert reverse("reflex_django:session") == "/_reflex_django/session/"
+            assert client.get("/_reflex_django/session/?ticket=x").status_code == 400
+    finally:
+        importlib.reload(reflex_django.urls)
+        clear_url_caches()
+    assert reflex_django.urls.urlpatterns == reflex_django.urls.package_patterns  # includable again
+
+
+def test_reflex_cors_leaves_django_paths_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reflex's CORS middleware echoes any origin with credentials allowed; after the
+    plugin's wrap it no longer does so for Django's prefixes (as under the front door),
+    and Reflex's own paths keep Reflex's behaviour."""
+    from reflex.app import App
+    from reflex_django.asgi import keep_reflex_cors_off_django
+
+    monkeypatch.setattr(App, "_add_cors", App.__dict__["_add_cors"])  # restored afterwards
+    assert keep_reflex_cors_off_django(("/admin",))
+    assert keep_reflex_cors_off_django(("/admin", "/api"))  # again: wraps Reflex's, not ours
+    api = reflex_like()
+    App._add_cors(api)
+    client = TestClient(api)
+    cross_site = {"Origin": "http://evil.example", "Cookie": "sessionid=x"}
+    assert "access-control-allow-origin" not in client.get("/api/me", headers=cross_site).headers
+    preflight = client.options(
+        "/admin/x", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    assert client.get("/ping", headers=cross_site).headers["access-control-allow-origin"] == "http://evil.example"

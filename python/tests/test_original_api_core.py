@@ -216,17 +216,23 @@ def test_import_loads_neither_reflex_nor_django() -> None:
 # --- reflex_django.context ----------------------------------------------------------------
 
 
-def test_begin_and_end_without_tokens_nest() -> None:
+def test_begin_ends_the_binding_an_earlier_begin_left() -> None:
+    """0.2.3's pairing: a second `begin` first ends the first one's binding, so one
+    `end` leaves nothing bound (a leaked binding never outlives the next event)."""
     outer, inner = _request(), _request()
     assert begin_event_request(outer) is not None  # a token, for end_event_request(token)
     begin_event_request(inner)
     assert current_request() is inner
     end_event_request()
-    assert current_request() is outer  # the previous binding is back
-    end_event_request()
     assert current_request() is None
     end_event_request()  # nothing left: harmless
     assert current_request() is None
+    # A plain set_current_request binding is kept by begin/end and comes back.
+    token = set_current_request(outer)
+    begin_event_request(inner)
+    end_event_request()
+    assert current_request() is outer
+    reset_current_request(token)
 
 
 def test_end_with_a_token_and_the_bare_setters() -> None:
@@ -245,12 +251,15 @@ def test_end_with_a_token_and_the_bare_setters() -> None:
     assert current_request() is None
 
 
-def test_end_restores_the_language_of_the_outer_request() -> None:
-    begin_event_request(_request(language="fr"))
+def test_end_restores_the_language_of_what_was_bound_before() -> None:
+    token = set_current_request(_request(language="fr"))
     begin_event_request(_request(language="ar"))
     assert translation.get_language() == "ar"
     end_event_request()
     assert translation.get_language() == "fr"
+    reset_current_request(token)
+    translation.deactivate()
+    begin_event_request(_request(language="ar"))
     end_event_request()
     assert translation.get_language() == settings.LANGUAGE_CODE
 
@@ -598,6 +607,51 @@ _DEFAULT_SETTINGS_PROBE = """
     facts["reflex_loaded"] = any(m.split(".")[0] == "reflex" for m in sys.modules)
     print(json.dumps(facts))
 """
+
+
+def test_a_failed_setup_is_reported_again_not_hidden(tmp_path: Path) -> None:
+    """After `django.setup()` failed, Django's registry stays "loading" for ever; later
+    calls must say why instead of returning as if Django were being set up."""
+    (tmp_path / "broken_settings.py").write_text(
+        "SECRET_KEY = 'x'\nINSTALLED_APPS = ['django.contrib.contenttypes', 'no_such_app']\n"
+    )
+    done = _python(
+        """
+        from reflex_django.conf import configure_django
+        for attempt in (1, 2):
+            try:
+                configure_django()
+            except Exception as exc:
+                print(attempt, type(exc).__name__, exc)
+        """,
+        cwd=tmp_path,
+        DJANGO_SETTINGS_MODULE="broken_settings",
+        PYTHONPATH=os.pathsep.join([str(tmp_path), str(HERE.parent)]),
+    )
+    first, second = done.stdout.splitlines()
+    assert first.startswith("1 ModuleNotFoundError") and "no_such_app" in first
+    assert second.startswith("2 ImproperlyConfigured") and "failed earlier" in second and "no_such_app" in second
+
+
+def test_default_settings_use_the_db_url_of_rxconfig(tmp_path: Path) -> None:
+    """0.2.3's defaults used Reflex's `db_url`: a literal in rxconfig.py is read (without
+    importing Reflex); Reflex's environment variable wins over it."""
+    db = tmp_path / "from-rxconfig.db"
+    (tmp_path / "rxconfig.py").write_text(
+        f"import reflex as rx\nconfig = rx.Config(app_name='x', db_url='sqlite:///{db}')\n"
+    )
+    probe = """
+        import json, sys
+        from reflex_django.conf import configure_django
+        configure_django()
+        from django.conf import settings
+        print(json.dumps([settings.DATABASES["default"]["NAME"], "reflex" in sys.modules]))
+    """
+    done = _python(probe, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [str(db), False]
+    done = _python(probe, cwd=tmp_path, REFLEX_DB_URL=f"sqlite:///{tmp_path / 'env.db'}")
+    assert json.loads(done.stdout)[0] == str(tmp_path / "env.db")
 
 
 def test_configure_django_without_settings_uses_default_settings(tmp_path: Path) -> None:

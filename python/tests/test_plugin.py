@@ -192,6 +192,19 @@ def test_bridge_can_be_left_out(monkeypatch: pytest.MonkeyPatch, caplog) -> None
     assert not caplog.records
 
 
+def test_a_users_own_dispatcher_does_not_stop_the_plugins() -> None:
+    """A 0.2.3 app that composed `make_dispatcher` by hand for its API still gets the
+    admin, static files and the package's views from the plugin."""
+    from reflex_django.asgi import build_django_asgi, make_dispatcher
+
+    app = fresh_app()
+    mine = make_dispatcher(build_django_asgi(), backend_prefixes=("/api",))
+    app.api_transformer = mine
+    ReflexDjangoPlugin().post_compile(app=app)
+    first, ours = app.api_transformer
+    assert first is mine and "/admin" in ours.backend_prefixes
+
+
 def _modify_tasks(plugin: ReflexDjangoPlugin | None = None) -> list[tuple[str, Callable[[str], str]]]:
     tasks: list[tuple[str, Callable[[str], str]]] = []
     (plugin or ReflexDjangoPlugin()).pre_compile(

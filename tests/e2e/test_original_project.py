@@ -40,6 +40,14 @@ APP = """\
 import reflex as rx
 
 from reflex_django import current_user
+from reflex_django.auth_state import DjangoUserState
+from reflex_django.mixins.session_auth import SessionAuthConfig, session_auth_mixin
+
+_LOGIN_CFG = SessionAuthConfig(post_login_redirect="/", post_logout_redirect="/login")
+
+
+class LoginState(session_auth_mixin(_LOGIN_CFG, base=DjangoUserState)):
+    pass
 
 
 class WhoamiState(rx.State):
@@ -58,8 +66,19 @@ def index():
     )
 
 
+def login_page():
+    return rx.form(
+        rx.input(name="username", id="username"),
+        rx.input(name="password", type="password", id="password"),
+        rx.button("Sign in", type="submit", id="sign-in"),
+        rx.text(LoginState.login_error, id="login-error"),
+        on_submit=LoginState.submit_login_form,
+    )
+
+
 app = rx.App()
 app.add_page(index, title="Original plugin project", on_load=WhoamiState.refresh)
+app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.on_load_login)
 """
 
 ADMIN_TITLE = "Log in | Django site admin"
@@ -147,22 +166,29 @@ class ReflexRun:
 
         wait_for(up, timeout, f"reflex run to serve {url}", 0.5)
 
+    def _ended(self) -> bool:
+        return self.proc.poll() is not None and not processes_with_marker(self.marker)
+
     def stop(self) -> None:
-        """Ctrl-C to the whole group, as a terminal would; then nothing may be left."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGINT)
+        """Ctrl-C to the whole group, as a terminal would (then SIGTERM, if Reflex's
+        own shutdown is slow on a loaded machine); then nothing may be left."""
+        for sig, grace in ((signal.SIGINT, 45), (signal.SIGTERM, 15)):
             try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
                 pass
-        try:
-            wait_for(lambda: not processes_with_marker(self.marker), 15, "reflex run's processes to end", 0.2)
-        finally:
-            for pid in processes_with_marker(self.marker):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            try:
+                wait_for(self._ended, grace, "reflex run's processes to end", 0.2)
+                return
+            except AssertionError:
+                continue
+        left = processes_with_marker(self.marker)
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        raise AssertionError(f"reflex run left processes behind: {left}\n{self.log()}")
 
 
 @pytest.fixture(scope="class")
@@ -215,6 +241,12 @@ class TestPlainReflexRun:
                 assert title(client.get("/admin/")) == "Site administration | Django site admin"
         # The app is Reflex's, on the frontend port.
         assert "Django" not in title(httpx.get(f"{dev['frontend']}/"))
+        # Reflex lets any origin read its answers with credentials; Django's pages
+        # are left to Django, as under the front door.
+        cross_site = {"Origin": "http://evil.example", "Cookie": "sessionid=x"}
+        backend = dev["backend"]
+        assert "access-control-allow-origin" not in httpx.get(f"{backend}/admin/login/", headers=cross_site).headers
+        assert httpx.get(f"{backend}/ping", headers=cross_site).headers["access-control-allow-origin"]
 
     def test_plain_reflex_run_shows_the_django_user_in_the_browser(self, dev, page, admin_password):
         base = dev["frontend"]
@@ -228,6 +260,25 @@ class TestPlainReflexRun:
         page.goto(f"{base}/")
         page.wait_for_function("() => document.querySelector('#whoami')?.textContent === 'admin'")
         assert page.inner_text("#whoami") == "admin"
+
+    def test_a_0_2_3_session_login_form_signs_in_with_an_httponly_cookie(self, dev, browser, admin_password):
+        """`session_auth_mixin` as 0.2.3 documented it, in a project whose URLconf is
+        startproject's (no `reflex_django.urls`): the hand-off view still sets the cookie."""
+        base = dev["frontend"]
+        context = browser.new_context()
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        try:
+            page.goto(f"{base}/login")
+            page.fill("#username", "admin")
+            page.fill("#password", admin_password)
+            page.click("#sign-in")
+            page.wait_for_url(f"{base}/")
+            page.wait_for_function("() => document.querySelector('#whoami')?.textContent === 'admin'")
+            [session] = [c for c in context.cookies() if c["name"] == "sessionid"]
+            assert session["httpOnly"] is True
+        finally:
+            context.close()
 
 
 def test_reflex_run_env_prod_serves_everything_on_one_port(original_root, original_env, managed, admin_password):
