@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterable
@@ -33,6 +34,9 @@ ENV_UNDER_RUN = "REFLEX_DJANGO_RUN"
 # The names the original plugin exported for settings modules to read.
 ENV_ORIGINAL_ADMIN = "REFLEX_DJANGO_ADMIN_PREFIX"
 ENV_ORIGINAL_BACKEND = "REFLEX_DJANGO_API_PREFIX"
+# The variables the plugin itself exported, with their values (JSON), so that it may
+# change them again.
+ENV_EXPORTED = "REFLEX_DJANGO_PLUGIN_EXPORTED"
 
 _logged: set[str] = set()
 
@@ -65,13 +69,11 @@ class ReflexDjangoPlugin(Plugin):
         self.install_auth_pages = install_auth_pages
         # Prefixes first: Django settings may read them (under both our names and
         # the original plugin's).
-        os.environ.setdefault(ENV_ADMIN, self.admin_prefix)
-        os.environ.setdefault(ENV_ORIGINAL_ADMIN, self.admin_prefix)
-        if self.backend_prefix:
-            os.environ.setdefault(ENV_BACKEND, self.backend_prefix)
-            os.environ.setdefault(ENV_ORIGINAL_BACKEND, self.backend_prefix)
-        if self.extra_prefixes:
-            os.environ.setdefault(ENV_EXTRA, ",".join(self.extra_prefixes))
+        _export(ENV_ADMIN, self.admin_prefix)
+        _export(ENV_ORIGINAL_ADMIN, self.admin_prefix)
+        _export(ENV_BACKEND, self.backend_prefix)
+        _export(ENV_ORIGINAL_BACKEND, self.backend_prefix)
+        _export(ENV_EXTRA, ",".join(self.extra_prefixes))
         configure_django(settings_module)
         try:
             static = static_prefix(setting("STATIC_URL"))
@@ -80,8 +82,7 @@ class ReflexDjangoPlugin(Plugin):
             # get the static prefix (as before), and says so.
             _log_once("static", "reflex-django: Django's STATIC_URL is not routed to Django: %s", exc)
             static = None
-        if static:
-            os.environ.setdefault(ENV_STATIC, static)
+        _export(ENV_STATIC, static or "")
 
     @property
     def in_process(self) -> bool:
@@ -165,6 +166,27 @@ class ReflexDjangoPlugin(Plugin):
             f"install_event_bridge={self.install_event_bridge!r}, "
             f"install_auth_pages={self.install_auth_pages!r})"
         )
+
+
+def _export(name: str, value: str) -> None:
+    """Set `name` for Django's settings and this process's children, unless someone
+    else set it: `reflex-django run` and the user's own environment win. A value an
+    earlier plugin set (in this process or the `reflex run` that started it) and that
+    nobody changed since is replaced, so an edited `rxconfig.py` takes effect on
+    Reflex's hot reload; an empty `value` removes it."""
+    try:
+        exported = json.loads(os.environ.get(ENV_EXPORTED, "{}"))
+    except ValueError:
+        exported = {}
+    current = os.environ.get(name)
+    if current is not None and exported.get(name) != current:
+        return
+    if value:
+        os.environ[name] = exported[name] = value
+    else:
+        os.environ.pop(name, None)
+        exported.pop(name, None)
+    os.environ[ENV_EXPORTED] = json.dumps(exported, sort_keys=True)
 
 
 def _prefix(raw: Any, argument: str) -> str:

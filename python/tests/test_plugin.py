@@ -29,11 +29,13 @@ ENV = (
     "REFLEX_DJANGO_PREFIXES_STATIC",
     "REFLEX_DJANGO_RUN",
 )
+# The original plugin's names, and which variables the plugin set itself.
+MORE_ENV = ("REFLEX_DJANGO_ADMIN_PREFIX", "REFLEX_DJANGO_API_PREFIX", "REFLEX_DJANGO_PLUGIN_EXPORTED")
 
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV:
+    for name in (*ENV, *MORE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(plugin_module, "_logged", set())
 
@@ -71,6 +73,21 @@ def test_values_in_the_environment_win(monkeypatch: pytest.MonkeyPatch) -> None:
     assert os.environ["REFLEX_DJANGO_PREFIXES_EXTRA"] == "/one"
     assert "REFLEX_DJANGO_PREFIXES_BACKEND" not in os.environ
     assert plugin.extra_prefixes == ("/one",)
+
+
+def test_an_edited_rxconfig_takes_effect_on_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reflex's hot reload runs rxconfig.py again in a process that inherited the
+    first plugin's variables: those are replaced (and dropped when no longer given),
+    while a value the user or `reflex-django run` set still wins."""
+    ReflexDjangoPlugin(admin_prefix="/admin", backend_prefix="/api", extra_prefixes=("/a",))
+    assert os.environ["REFLEX_DJANGO_API_PREFIX"] == "/api"
+    monkeypatch.setenv("REFLEX_DJANGO_PREFIXES_EXTRA", "/mine")  # set by the user meanwhile
+    ReflexDjangoPlugin(admin_prefix="/staff")
+    assert os.environ["REFLEX_DJANGO_PREFIXES_ADMIN"] == "/staff"
+    assert os.environ["REFLEX_DJANGO_ADMIN_PREFIX"] == "/staff"  # the original plugin's name
+    assert "REFLEX_DJANGO_PREFIXES_BACKEND" not in os.environ
+    assert "REFLEX_DJANGO_API_PREFIX" not in os.environ
+    assert os.environ["REFLEX_DJANGO_PREFIXES_EXTRA"] == "/mine"
 
 
 @pytest.mark.parametrize(
@@ -295,9 +312,9 @@ def test_real_binary_patches_reflex_vite_config(monkeypatch, tmp_path: Path) -> 
         "settings_module='rdj_testproject.settings', backend_prefix='/api')])\n"
     )
     monkeypatch.chdir(tmp_path)
-    ReflexDjangoPlugin(settings_module="rdj_testproject.settings", backend_prefix="/api")
+    plugin = ReflexDjangoPlugin(settings_module="rdj_testproject.settings", backend_prefix="/api")
     text = _vite_config_js()
-    [(_, task)] = _modify_tasks()
+    [(_, task)] = _modify_tasks(plugin)
     patched = task(text)
     assert patched != text, f"`{binary} vite patch` did not patch (see the warning above)"
     assert "/admin" in patched and "/api" in patched
