@@ -132,3 +132,99 @@ fn asks_django_for_the_static_prefix_when_it_is_not_configured() {
             predicate::str::contains("RuntimeError: boom").and(predicate::str::contains("hint:")),
         );
 }
+
+#[test]
+fn target_sends_the_projects_prefixes_elsewhere() {
+    let dir = project();
+    let out = cmd(dir.path())
+        .args(["--target", "http://127.0.0.1:8311/"])
+        .write_stdin(CONFIG)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for prefix in ["/admin", "/assets", "/api", "/_reflex_django"] {
+        let entry =
+            format!("\"^{prefix}(?:[/?#]|$)\": {{ target: \"http://127.0.0.1:8311\", ws: true }}");
+        assert!(text.contains(&entry), "{entry} missing from:\n{text}");
+    }
+    assert!(!text.contains("8123"), "{text}");
+}
+
+#[test]
+fn given_prefixes_replace_the_projects_without_reading_it() {
+    // No project at all: the rules come from the flags alone.
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::reflex_django(dir.path())
+        .args(["vite", "patch", "--target", "http://127.0.0.1:9"])
+        .args(["--prefix", "billing/", "--prefix=/admin"])
+        .write_stdin(CONFIG)
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let keys: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("\"^"))
+        .map(|l| l.split('(').next().unwrap())
+        .collect();
+    assert_eq!(keys, ["/billing", "/admin", "/_reflex_django"], "{text}");
+}
+
+#[test]
+fn bad_targets_and_prefixes_are_errors_with_hints() {
+    let dir = project();
+    for (args, problem) in [
+        (
+            vec!["--target", "localhost:8000"],
+            "is not an http(s) origin",
+        ),
+        (
+            vec!["--target", "http://x/path"],
+            "is not an http(s) origin",
+        ),
+        (vec!["--prefix", "/admin"], "--prefix needs --target"),
+        (
+            vec!["--target", "http://x:1", "--prefix", "/_event/x"],
+            "collides with Reflex's reserved path",
+        ),
+    ] {
+        cmd(dir.path())
+            .args(&args)
+            .write_stdin(CONFIG)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(problem).and(predicate::str::contains("hint:")));
+    }
+}
+
+#[test]
+fn remove_takes_the_rules_out_without_reading_the_project() {
+    let dir = project();
+    let out = cmd(dir.path()).write_stdin(CONFIG).assert().success();
+    let patched = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    common::reflex_django(empty.path())
+        .args(["vite", "patch", "--remove"])
+        .write_stdin(patched.clone())
+        .assert()
+        .success()
+        .stdout(CONFIG);
+    // In place, written only when there was something to remove.
+    let file = dir.path().join("vite.config.js");
+    std::fs::write(&file, &patched).unwrap();
+    for expected in ["removed the rules from", "has no rules"] {
+        common::reflex_django(empty.path())
+            .args(["vite", "patch", "--remove"])
+            .arg(&file)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(expected));
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), CONFIG);
+    }
+    cmd(dir.path())
+        .args(["--remove", "--target", "http://x:1"])
+        .write_stdin(CONFIG)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}

@@ -16,6 +16,7 @@ from reflex_django.context import current_request, current_user
 
 __all__ = [
     "LoginRequired",
+    "ReflexDjangoAuthError",
     "auser_has_perm",
     "django_login_required",
     "login_url",
@@ -25,8 +26,17 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class LoginRequired(PermissionDenied):
-    """Raised by `require_login_user()` when the event has no signed-in user."""
+class ReflexDjangoAuthError(PermissionError):
+    """An action needs a signed-in Django user and the event has none (the name and
+    base class of reflex-django 0.2.3)."""
+
+
+class LoginRequired(ReflexDjangoAuthError, PermissionDenied):
+    """Raised by `require_login_user()` when the event has no signed-in user.
+
+    Catch it as `LoginRequired`, `ReflexDjangoAuthError` (a `PermissionError`) or
+    Django's `PermissionDenied`.
+    """
 
 
 def login_url() -> str:
@@ -38,9 +48,10 @@ def login_url() -> str:
 
 
 def require_login_user() -> Any:
-    """The event's signed-in Django user; raises `LoginRequired` for anonymous users."""
+    """The event's signed-in Django user; raises `LoginRequired` (a
+    `ReflexDjangoAuthError`) for anonymous users and outside an event."""
     user = current_user()
-    if not user.is_authenticated:
+    if not getattr(user, "is_authenticated", False):
         raise LoginRequired(
             "this action needs a signed-in user, and the Reflex event has none "
             "(no valid Django session cookie reached the event bridge)"

@@ -11,8 +11,7 @@ __all__ = ["check_auth_settings"]
 
 
 def check_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """`REFLEX_DJANGO_AUTH` is valid; reset links have an origin; the session hand-off
-    view is in the URLconf."""
+    """`REFLEX_DJANGO_AUTH` is valid; reset links have an origin."""
     from reflex_django.auth.conf import auth_settings
 
     try:
@@ -30,19 +29,6 @@ def check_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 hint="set it to the public origin of the app, e.g. 'https://example.com', "
                 "or set PASSWORD_RESET_ENABLED to False",
                 id="reflex_django.W001",
-            )
-        )
-    from reflex_django.handoff import handoff_url
-
-    try:
-        handoff_url()
-    except ImproperlyConfigured:
-        found.append(
-            checks.Warning(
-                "the session hand-off view is not in the URLconf: signing in from Reflex "
-                "cannot set the session cookie",
-                hint='add path("_reflex_django/", include("reflex_django.urls")) to ROOT_URLCONF',
-                id="reflex_django.W002",
             )
         )
     return found

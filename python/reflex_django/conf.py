@@ -1,42 +1,118 @@
-"""Boot Django inside the Reflex process: `configure_django()`."""
+"""Boot Django inside the Reflex process: `configure_django()`, `is_configured()`."""
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 import threading
 from typing import Any
 
-__all__ = ["configure_django", "setting"]
+__all__ = ["DEFAULT_SETTINGS_MODULE", "configure_django", "is_configured", "setting"]
+
+logger = logging.getLogger(__name__)
+
+# Used when neither the environment nor the caller names a settings module.
+DEFAULT_SETTINGS_MODULE = "reflex_django.default_settings"
 
 _lock = threading.RLock()
 _local = threading.local()
+# Why our `django.setup()` failed, if it did: Django cannot be set up twice in a
+# process, and its registry would otherwise look "being populated" for ever.
+_failure: BaseException | None = None
 
 
-def configure_django(settings_module: str | None = None) -> None:
-    """Run `django.setup()` once, from any thread, as often as you like.
+def configure_django(settings_module: str | None = None) -> str:
+    """Run `django.setup()` once, from any thread, as often as you like; return the
+    dotted name of the settings module in use.
 
-    `settings_module` is only a default: a `DJANGO_SETTINGS_MODULE` already in the
-    environment wins. Calls made while Django is being set up on the same thread
-    (an `AppConfig.ready()` that imports your Reflex app, say) return at once, and
-    calls from other threads wait until Django is ready.
+    Which settings: `DJANGO_SETTINGS_MODULE` from the environment wins, then
+    `settings_module`, then `reflex_django.default_settings` (a development setup:
+    SQLite, the contrib apps and the admin; a warning is logged). Settings made with
+    `settings.configure(...)` are kept as they are (the name returned is then "").
+
+    Calls made while Django is being set up on the same thread (an
+    `AppConfig.ready()` that imports your Reflex app, say) return at once, and calls
+    from other threads wait until Django is ready.
     """
-    if settings_module:
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", settings_module)
+    if not os.environ.get("DJANGO_SETTINGS_MODULE") and not _configured_by_hand():
+        chosen = settings_module or DEFAULT_SETTINGS_MODULE
+        os.environ["DJANGO_SETTINGS_MODULE"] = chosen
+        if chosen == DEFAULT_SETTINGS_MODULE:
+            logger.warning(
+                "reflex-django: no Django settings module (DJANGO_SETTINGS_MODULE or "
+                "ReflexDjangoPlugin(settings_module=...)); using %s, which is meant for "
+                "development only",
+                DEFAULT_SETTINGS_MODULE,
+            )
+    global _failure
+    active = os.environ.get("DJANGO_SETTINGS_MODULE", "")
     from django.apps import apps
 
     if apps.ready or getattr(_local, "busy", False):
-        return
+        return active
+    if _failure is not None:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"reflex-django: setting Django up failed earlier in this process: {_failure!r}; "
+            "fix the cause and restart"
+        ) from _failure
+    if _populating_here(apps):
+        return active
     with _lock:
         if apps.ready:
-            return
+            return active
         _check_settings()
         _local.busy = True
         try:
             import django
 
             django.setup()
+        except BaseException as exc:
+            _failure = exc
+            raise
         finally:
             _local.busy = False
+    return active
+
+
+def is_configured() -> bool:
+    """Whether Django is set up in this process (by `configure_django` or otherwise).
+
+    Imports nothing: False when Django's app registry was never loaded.
+    """
+    apps_module = sys.modules.get("django.apps")
+    return bool(apps_module is not None and apps_module.apps.ready)
+
+
+def _populating_here(apps: Any) -> bool:
+    """Whether this thread is inside `apps.populate()` (Django set up by something
+    other than `configure_django`, e.g. `manage.py`, whose admin autodiscovery
+    imports `reflex_django.admin`). Django holds its re-entrant registry lock while
+    populating; another thread could not take it."""
+    if not apps.loading:
+        return False
+    lock = apps._lock
+    if not lock.acquire(blocking=False):
+        return False  # another thread is setting Django up: wait for it below
+    lock.release()
+    return True
+
+
+def _configured_by_hand() -> bool:
+    """Whether `settings.configure()` was called (so no settings module is needed)."""
+    conf = sys.modules.get("django.conf")
+    if conf is None:
+        return False
+    from django.conf import LazySettings
+
+    settings = conf.settings
+    # `configured` is also true once a settings *module* was loaded; only
+    # `configure()` leaves a `UserSettingsHolder` behind.
+    return isinstance(settings, LazySettings) and bool(
+        settings.configured and type(settings._wrapped).__name__ == "UserSettingsHolder"
+    )
 
 
 def _check_settings() -> None:
@@ -47,12 +123,6 @@ def _check_settings() -> None:
     if settings.configured:
         return
     module = os.environ.get("DJANGO_SETTINGS_MODULE", "")
-    if not module:
-        raise ImproperlyConfigured(
-            "reflex-django: no Django settings module; pass "
-            "ReflexDjangoPlugin(settings_module='mysite.settings') in rxconfig.py "
-            "or set DJANGO_SETTINGS_MODULE"
-        )
     try:
         settings.INSTALLED_APPS  # noqa: B018 - imports the settings module
     except ModuleNotFoundError as exc:

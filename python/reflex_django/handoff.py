@@ -92,17 +92,15 @@ def safe_local_path(url: Any) -> str | None:
 
 
 def handoff_url() -> str:
-    """The path of the hand-off view (`/_reflex_django/session/` when the URLconf
-    includes `reflex_django.urls` at `_reflex_django/`)."""
+    """The path of the hand-off view: where the project's URLconf puts it, else
+    `/_reflex_django/session/`, which `reflex_django.asgi.with_package_views` serves
+    whatever the URLconf says."""
     from django.urls import NoReverseMatch, reverse
 
     try:
         return reverse("reflex_django:session")
     except NoReverseMatch:
-        raise ImproperlyConfigured(
-            "reflex-django: signing in from Reflex needs the session hand-off view; add "
-            'path("_reflex_django/", include("reflex_django.urls")) to your ROOT_URLCONF'
-        ) from None
+        return reverse("reflex_django:session", urlconf="reflex_django.package_urls")
 
 
 async def aissue_ticket(request: HttpRequest, op: Op, next_url: str, user: Any = None) -> str:

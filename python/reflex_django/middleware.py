@@ -47,8 +47,10 @@ class DjangoEventBridge(Middleware):
 
     async def preprocess(self, app: App, state: BaseState, event: Event) -> StateUpdate | None:
         # The state's router_data is what Reflex merged for this event; a chained
-        # event carries only part of it (or nothing) in `event.router_data`.
-        router_data = {**(getattr(state, "router_data", None) or {}), **event.router_data}
+        # event carries only part of it (or nothing) in `event.router_data`. Either
+        # may be missing or not a mapping (a custom state or event object): what is
+        # unusable counts as empty, which gives an anonymous request.
+        router_data = {**_router_data_of(state), **_router_data_of(event)}
         request = await resolve_event_request(router_data)
         token = begin_event_request(request)
         task = asyncio.current_task()
@@ -72,7 +74,7 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
 
     request = HttpRequest()
     try:
-        request = build_event_request(router_data)
+        request = build_event_request(_mapping(router_data))
         engine = import_module(setting("SESSION_ENGINE"))
         request.session = engine.SessionStore(request.COOKIES.get(setting("SESSION_COOKIE_NAME")))
         if setting("USE_I18N") and setting("REFLEX_DJANGO_I18N_EVENT_BRIDGE", True):
@@ -113,11 +115,14 @@ def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
     from django.http import HttpRequest, QueryDict
     from django.http.cookie import parse_cookie
 
-    headers: Mapping[str, str] = router_data.get("headers") or {}
+    headers = {
+        str(name).lower(): str(value)
+        for name, value in _mapping(router_data.get("headers")).items()
+        if value is not None
+    }
     request = HttpRequest()
     meta = request.META
     for name, value in headers.items():
-        name = name.lower()
         # Like Django's servers: drop names with "_" (they would alias "-").
         if "_" in name or name in _NOT_HEADERS:
             continue
@@ -134,7 +139,7 @@ def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
         request.GET = QueryDict(query)
     else:
         path = str(router_data.get("pathname") or "/")
-        request.GET = _query_dict(router_data.get("query") or {})
+        request.GET = _query_dict(_mapping(router_data.get("query")))
         query = request.GET.urlencode()
     request.path = request.path_info = path
     request.method = "GET"
@@ -149,6 +154,23 @@ def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
         SERVER_PORT=port,
     )
     return request
+
+
+def _router_data_of(obj: Any) -> dict[str, Any]:
+    try:
+        return _mapping(getattr(obj, "router_data", None))
+    except Exception:  # a property that raises
+        return {}
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` as a dict when it is a mapping, else empty."""
+    if isinstance(value, Mapping):
+        try:
+            return {str(k): v for k, v in value.items()}
+        except Exception:  # a broken custom mapping
+            return {}
+    return {}
 
 
 def _query_dict(query: Mapping[str, Any]) -> Any:

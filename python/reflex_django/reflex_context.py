@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import reflex as rx
 from asgiref.sync import sync_to_async
 
-from reflex_django.auth_state import user_snapshot
+from reflex_django.auth_state import include_groups_by_default, user_group_names, user_snapshot
 from reflex_django.conf import setting
-from reflex_django.context import current_language, current_request
+from reflex_django.context import current_language, current_request, current_user
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -35,6 +35,7 @@ __all__ = [
     "builtin_user_context",
     "collect_reflex_context",
     "reflex_context_processor_paths",
+    "reflex_context_processors_use_template_sanitization",
     "template_context_processor_paths",
 ]
 
@@ -65,9 +66,25 @@ def reflex_context_processor_paths() -> tuple[str, ...]:
     return ()
 
 
+def reflex_context_processors_use_template_sanitization() -> bool:
+    """Whether `collect_reflex_context` runs the template engines' processors (no
+    `REFLEX_DJANGO_CONTEXT_PROCESSORS`, and `REFLEX_DJANGO_USE_TEMPLATE_CONTEXT_PROCESSORS`
+    true). Their output is sanitised; here the explicit list's output is sanitised
+    the same way too."""
+    explicit = setting("REFLEX_DJANGO_CONTEXT_PROCESSORS", ()) or ()
+    return not explicit and bool(setting("REFLEX_DJANGO_USE_TEMPLATE_CONTEXT_PROCESSORS", False))
+
+
 def builtin_user_context(request: HttpRequest) -> dict[str, Any]:
-    """`{"user": user_snapshot(request.user)}`."""
-    return {"user": user_snapshot(getattr(request, "user", None))}
+    """`{"user": <user_snapshot of request.user>}` (else of `current_user()`), with
+    group names when `REFLEX_DJANGO_USER_SNAPSHOT_INCLUDE_GROUPS` is true (a query:
+    `collect_reflex_context` runs sync processors in Django's sync thread)."""
+    return {"user": _snapshot(getattr(request, "user", None) or current_user())}
+
+
+def _snapshot(user: Any) -> dict[str, Any]:
+    groups = user_group_names(user) if include_groups_by_default() else None
+    return user_snapshot(user, group_names=groups)
 
 
 def builtin_i18n_context(request: HttpRequest) -> dict[str, Any]:
@@ -120,7 +137,7 @@ def _sanitise(path: str, values: Any) -> dict[str, Any]:
         if key in _DROPPED:
             continue
         if key == "user" and not isinstance(value, dict):  # a model, not a snapshot
-            value = user_snapshot(value)
+            value = _snapshot(value)
         try:
             clean[key] = json.loads(json.dumps(value))
         except (TypeError, ValueError):
@@ -154,11 +171,12 @@ class DjangoContextState(rx.State):
     """
 
     django_context: dict[str, Any] = {}
-    django_context_json: str = "{}"
+    # The same as indented JSON ("" until loaded).
+    django_context_json: str = ""
 
     @rx.event
     async def load_django_context(self) -> None:
         """Run the processors for the event's request and store the result."""
         context = await collect_reflex_context(current_request())
         self.django_context = context
-        self.django_context_json = json.dumps(context, sort_keys=True)
+        self.django_context_json = json.dumps(context, indent=2, sort_keys=True)

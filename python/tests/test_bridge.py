@@ -268,7 +268,11 @@ async def test_user_state_snapshot(reflex: Reflex, make_user, login) -> None:
     await tab.send(DjangoUserState.sync_from_django)
     await tab.send(ProbeUserState.check)
     await reflex.settle()
-    assert seen == [{"username": user.username, "groups": ["authors", "editors"]}]
+    assert seen == [{"username": user.username, "groups": []}]  # groups are opt-in
+    with override_settings(REFLEX_DJANGO_USER_SNAPSHOT_INCLUDE_GROUPS=True):
+        await tab.send(ProbeUserState.check)
+        await reflex.settle()
+    assert seen[-1] == {"username": user.username, "groups": ["authors", "editors"]}
     state = await reflex.state(tab, DjangoUserState)
     assert (state.user_id, state.email, state.first_name) == (user.pk, "u@example.com", "Ada")
     assert state.is_authenticated and not state.is_staff and not state.is_superuser

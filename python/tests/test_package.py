@@ -106,7 +106,8 @@ def test_configure_django_reentrant_and_threaded() -> None:
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        ("", "no Django settings module; pass ReflexDjangoPlugin(settings_module="),
+        # Without any settings module, reflex_django.default_settings is used (see
+        # test_original_api_core.py).
         (
             "nosuchproject.settings",
             "cannot import the Django settings module 'nosuchproject.settings'",

@@ -29,11 +29,13 @@ ENV = (
     "REFLEX_DJANGO_PREFIXES_STATIC",
     "REFLEX_DJANGO_RUN",
 )
+# The original plugin's names, and which variables the plugin set itself.
+MORE_ENV = ("REFLEX_DJANGO_ADMIN_PREFIX", "REFLEX_DJANGO_API_PREFIX", "REFLEX_DJANGO_PLUGIN_EXPORTED")
 
 
 @pytest.fixture(autouse=True)
 def _clean(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENV:
+    for name in (*ENV, *MORE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(plugin_module, "_logged", set())
 
@@ -73,6 +75,21 @@ def test_values_in_the_environment_win(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plugin.extra_prefixes == ("/one",)
 
 
+def test_an_edited_rxconfig_takes_effect_on_reload(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reflex's hot reload runs rxconfig.py again in a process that inherited the
+    first plugin's variables: those are replaced (and dropped when no longer given),
+    while a value the user or `reflex-django run` set still wins."""
+    ReflexDjangoPlugin(admin_prefix="/admin", backend_prefix="/api", extra_prefixes=("/a",))
+    assert os.environ["REFLEX_DJANGO_API_PREFIX"] == "/api"
+    monkeypatch.setenv("REFLEX_DJANGO_PREFIXES_EXTRA", "/mine")  # set by the user meanwhile
+    ReflexDjangoPlugin(admin_prefix="/staff")
+    assert os.environ["REFLEX_DJANGO_PREFIXES_ADMIN"] == "/staff"
+    assert os.environ["REFLEX_DJANGO_ADMIN_PREFIX"] == "/staff"  # the original plugin's name
+    assert "REFLEX_DJANGO_PREFIXES_BACKEND" not in os.environ
+    assert "REFLEX_DJANGO_API_PREFIX" not in os.environ
+    assert os.environ["REFLEX_DJANGO_PREFIXES_EXTRA"] == "/mine"
+
+
 @pytest.mark.parametrize(
     "static_url", ["https://cdn.example.com/static/", "//cdn.example.com/s/", "/"]
 )
@@ -86,8 +103,12 @@ def test_static_prefix_only_for_a_local_path(static_url: str) -> None:
     ("kwargs", "message"),
     [
         ({"admin_prefix": "/"}, r"admin_prefix='/'\): a prefix cannot be empty"),
-        ({"backend_prefix": "/_event/x"}, r"backend_prefix='/_event/x'\): Reflex needs /_event"),
-        ({"extra_prefixes": ["/ok", "/a/../b"]}, r"extra_prefixes='/a/../b'\): `.` and `..`"),
+        (
+            {"backend_prefix": "/_event/x"},
+            r"backend_prefix='/_event/x'\): '/_event/x' collides with Reflex's reserved path '/_event'\nhint: ",
+        ),
+        ({"extra_prefixes": ["/ok", "/a/../b"]}, r"extra_prefixes='/a/../b'\): .*`.` and `..` segments"),
+        ({"extra_prefixes": "/a b"}, r"extra_prefixes='/a b'\): .*' ' is not allowed"),
     ],
 )
 def test_bad_prefixes_are_config_errors(kwargs: dict, message: str) -> None:
@@ -142,7 +163,7 @@ def test_rxconfig_load_boots_django(tmp_path: Path) -> None:
     }
 
 
-def test_bridge_is_registered_once(caplog: pytest.LogCaptureFixture) -> None:
+def test_bridge_and_dispatcher_are_installed_once(caplog: pytest.LogCaptureFixture) -> None:
     app = fresh_app()
     plugin = ReflexDjangoPlugin()
     with caplog.at_level(logging.WARNING, logger="reflex_django"):
@@ -150,9 +171,33 @@ def test_bridge_is_registered_once(caplog: pytest.LogCaptureFixture) -> None:
         plugin.post_compile(app=app)  # a second compile (hot reload)
     bridges = [m for m in app._middlewares if isinstance(m, DjangoEventBridge)]
     assert len(bridges) == 1 and app._middlewares[0] is bridges[0]
-    [record] = caplog.records  # not under `reflex-django run`: said once
-    assert "served by `reflex-django run`" in record.getMessage()
+    # Not under `reflex-django run`: Django is served inside Reflex, by one dispatcher.
+    [dispatcher] = app.api_transformer
+    assert dispatcher.backend_prefixes == ("/admin", "/static", "/_reflex_django")
+    [record] = caplog.records  # said once
+    assert "inside Reflex" in record.getMessage()
     assert "/admin" in record.getMessage() and "/static" in record.getMessage()
+
+
+def test_under_reflex_django_run_the_front_door_routes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFLEX_DJANGO_RUN", "1")
+    app = fresh_app()
+    ReflexDjangoPlugin().post_compile(app=app)
+    assert app.api_transformer is None  # no double dispatch
+    assert [type(m) for m in app._middlewares] == [DjangoEventBridge]
+
+
+def test_a_users_own_api_transformer_is_kept() -> None:
+    app = fresh_app()
+
+    def mine(asgi):
+        return asgi
+
+    app.api_transformer = mine
+    ReflexDjangoPlugin(extra_prefixes=("/billing",)).post_compile(app=app)
+    first, dispatcher = app.api_transformer
+    assert first is mine
+    assert "/billing" in dispatcher.backend_prefixes
 
 
 def test_bridge_can_be_left_out(monkeypatch: pytest.MonkeyPatch, caplog) -> None:
@@ -164,9 +209,22 @@ def test_bridge_can_be_left_out(monkeypatch: pytest.MonkeyPatch, caplog) -> None
     assert not caplog.records
 
 
-def _modify_tasks() -> list[tuple[str, Callable[[str], str]]]:
+def test_a_users_own_dispatcher_does_not_stop_the_plugins() -> None:
+    """A 0.2.3 app that composed `make_dispatcher` by hand for its API still gets the
+    admin, static files and the package's views from the plugin."""
+    from reflex_django.asgi import build_django_asgi, make_dispatcher
+
+    app = fresh_app()
+    mine = make_dispatcher(build_django_asgi(), backend_prefixes=("/api",))
+    app.api_transformer = mine
+    ReflexDjangoPlugin().post_compile(app=app)
+    first, ours = app.api_transformer
+    assert first is mine and "/admin" in ours.backend_prefixes
+
+
+def _modify_tasks(plugin: ReflexDjangoPlugin | None = None) -> list[tuple[str, Callable[[str], str]]]:
     tasks: list[tuple[str, Callable[[str], str]]] = []
-    ReflexDjangoPlugin().pre_compile(
+    (plugin or ReflexDjangoPlugin()).pre_compile(
         add_modify_task=lambda path, fn: tasks.append((path, fn)),
         add_save_task=lambda *a, **k: None,
         radix_themes_plugin=None,
@@ -175,9 +233,10 @@ def _modify_tasks() -> list[tuple[str, Callable[[str], str]]]:
     return tasks
 
 
-def test_pre_compile_registers_the_vite_task() -> None:
+def test_pre_compile_registers_the_vite_task(monkeypatch: pytest.MonkeyPatch) -> None:
     from reflex.compiler.utils import resolve_path_of_web_dir
 
+    monkeypatch.setenv("REFLEX_DJANGO_RUN", "1")  # the rules target the front door
     [(path, fn)] = _modify_tasks()
     assert fn is patch_vite_config
     # Reflex matches modify tasks to its outputs by resolved path.
@@ -200,7 +259,7 @@ def test_missing_binary_warns_once(monkeypatch, tmp_path: Path, caplog) -> None:
         assert patch_vite_config(text) == text
         assert patch_vite_config(text) == text
     [record] = caplog.records
-    assert "vite.config.js left unpatched" in record.getMessage()
+    assert "vite.config.js left unchanged" in record.getMessage()
     assert "No such file" in record.getMessage()
 
 
@@ -228,6 +287,18 @@ def test_text_goes_through_vite_patch(monkeypatch, tmp_path: Path) -> None:
     assert patch_vite_config(text) == text.replace("defineConfig", "PATCHED")
 
 
+def test_in_process_vite_rules_target_reflex_backend(monkeypatch, tmp_path: Path) -> None:
+    """Under plain `reflex run` the Vite rules send Django's prefixes to Reflex's backend
+    (where the dispatcher is), with the plugin's prefixes."""
+    stand_in = _script(tmp_path, 'echo "$@"')
+    monkeypatch.setenv("REFLEX_DJANGO_BIN", stand_in)
+    [(_, task)] = _modify_tasks(ReflexDjangoPlugin(extra_prefixes=("/billing",)))
+    assert task("text").split() == [
+        "vite", "patch", "--target", "http://127.0.0.1:8000",
+        "--prefix", "/admin", "--prefix", "/static", "--prefix", "/billing", "--prefix", "/_reflex_django",
+    ]
+
+
 def test_real_binary_patches_reflex_vite_config(monkeypatch, tmp_path: Path) -> None:
     """Through the real `reflex-django vite patch` (needs the Rust side of it)."""
     try:
@@ -241,10 +312,11 @@ def test_real_binary_patches_reflex_vite_config(monkeypatch, tmp_path: Path) -> 
         "settings_module='rdj_testproject.settings', backend_prefix='/api')])\n"
     )
     monkeypatch.chdir(tmp_path)
-    ReflexDjangoPlugin(settings_module="rdj_testproject.settings", backend_prefix="/api")
+    plugin = ReflexDjangoPlugin(settings_module="rdj_testproject.settings", backend_prefix="/api")
     text = _vite_config_js()
-    [(_, task)] = _modify_tasks()
+    [(_, task)] = _modify_tasks(plugin)
     patched = task(text)
     assert patched != text, f"`{binary} vite patch` did not patch (see the warning above)"
     assert "/admin" in patched and "/api" in patched
     assert "defineConfig" in patched
+    assert 'target: "http://127.0.0.1:8000"' in patched  # Reflex's backend, Django inside

@@ -39,7 +39,9 @@ async def test_explicit_processors_are_merged_and_sanitised(make_user, login, ca
     request = await _request(f"{settings.SESSION_COOKIE_NAME}={login(user)}")
     paths = (*BUILTINS, f"{P}.page", f"{P}.with_a_date", f"{P}.broken", f"{P}.not_a_dict")
     with (
-        override_settings(REFLEX_DJANGO_CONTEXT_PROCESSORS=paths),
+        override_settings(
+            REFLEX_DJANGO_CONTEXT_PROCESSORS=paths, REFLEX_DJANGO_USER_SNAPSHOT_INCLUDE_GROUPS=True
+        ),
         caplog.at_level(logging.WARNING),
     ):
         first = await rc.collect_reflex_context(request)

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
 use crate::error::{Context, Error, Result};
-use crate::proxy::routes::RouteTable;
+use crate::proxy::routes::{INTERNAL_PREFIX, Prefix, Route, RouteKind, RouteTable};
 use crate::vite::{self, Outcome, ViteRules};
 
 #[derive(Debug, Args)]
@@ -29,19 +29,42 @@ enum ViteCommand {
         /// The file to patch in place, e.g. .web/vite.config.js; it is written only
         /// when its content changes
         file: Option<PathBuf>,
+        /// Send Django's paths here instead of the front door, e.g. Reflex's backend
+        /// `http://127.0.0.1:8000` when Django runs inside Reflex (plain `reflex run`)
+        #[arg(long, value_name = "URL")]
+        target: Option<String>,
+        /// Use this Django prefix instead of the project's (repeat for more); the
+        /// project is then not read. reflex-django's own prefix is always added
+        #[arg(long = "prefix", value_name = "PREFIX")]
+        prefixes: Vec<String>,
+        /// Take the rules out instead (the project is not read)
+        #[arg(long, conflicts_with_all = ["target", "prefixes"])]
+        remove: bool,
     },
 }
 
 pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
-    let ViteCommand::Patch { file } = args.command;
-    let rules = rules(global)?;
+    let ViteCommand::Patch {
+        file,
+        target,
+        prefixes,
+        remove,
+    } = args.command;
+    let rules = if remove {
+        None
+    } else {
+        Some(rules(global, target.as_deref(), &prefixes)?)
+    };
     match file {
         None => {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
                 .context("cannot read vite.config.js from stdin")?;
-            let patched = vite::patch(&text, &rules)?;
+            let patched = match &rules {
+                Some(rules) => vite::patch(&text, rules)?,
+                None => vite::strip(&text)?,
+            };
             // Written only once patched, so a failure leaves stdout empty.
             std::io::stdout()
                 .lock()
@@ -49,8 +72,18 @@ pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
                 .context("cannot write the patched vite.config.js to stdout")?;
         }
         Some(file) => {
-            match vite::patch_file(&file, &rules)? {
+            let outcome = match &rules {
+                Some(rules) => vite::patch_file(&file, rules)?,
+                None => vite::strip_file(&file)?,
+            };
+            match outcome {
+                Outcome::Patched if rules.is_none() => {
+                    println!("removed the rules from {}", file.display())
+                }
                 Outcome::Patched => println!("patched {}", file.display()),
+                Outcome::Unchanged if rules.is_none() => {
+                    println!("{} has no rules", file.display())
+                }
                 Outcome::Unchanged => println!("{} already has these rules", file.display()),
                 Outcome::Missing => {
                     return Err(Error::new(format!("{} does not exist", file.display())).hint(
@@ -64,11 +97,52 @@ pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The rules for the project's configuration, targeting its front door.
-fn rules(global: &GlobalArgs) -> Result<ViteRules> {
+/// The rules: the given prefixes or the project's, sent to `target` or to the
+/// project's front door.
+fn rules(global: &GlobalArgs, target: Option<&str>, prefixes: &[String]) -> Result<ViteRules> {
+    let target = target.map(check_target).transpose()?;
+    if !prefixes.is_empty() {
+        let mut routes = Vec::with_capacity(prefixes.len() + 1);
+        for raw in prefixes {
+            let prefix = Prefix::parse(raw)
+                .map_err(|e| Error::new(format!("--prefix {raw:?}: {e}")).hint(e.hint()))?;
+            routes.push(Route::new(prefix, RouteKind::Extra));
+        }
+        let internal = Prefix::parse(INTERNAL_PREFIX).expect("the internal prefix is valid");
+        routes.push(Route::new(internal, RouteKind::Internal));
+        let table = RouteTable::new(routes);
+        let Some(target) = target else {
+            return Err(Error::new("--prefix needs --target").hint(
+                "say where Vite should send these paths, e.g. `--target http://127.0.0.1:8000`",
+            ));
+        };
+        return Ok(ViteRules::with_target(&table, target));
+    }
     let (project, resolved) = global.load(Vec::new())?;
     let static_prefix = super::routes::static_prefix(&project, &resolved)?;
     let table = RouteTable::from_config(&resolved.config.prefixes, static_prefix.map(|(p, _)| p));
     let proxy = &resolved.config.proxy;
-    Ok(ViteRules::new(&table, &proxy.host, proxy.port.0))
+    Ok(match target {
+        Some(target) => ViteRules::with_target(&table, target),
+        None => ViteRules::new(&table, &proxy.host, proxy.port.0),
+    })
+}
+
+/// An `http(s)://host[:port]` URL for Vite to proxy to, without a trailing slash.
+fn check_target(raw: &str) -> Result<String> {
+    let url = raw.trim().trim_end_matches('/');
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    match rest {
+        Some(authority)
+            if !authority.is_empty() && !authority.contains(['/', '?', '#', ' ', '"', '\'']) =>
+        {
+            Ok(url.to_string())
+        }
+        _ => Err(
+            Error::new(format!("--target {raw:?} is not an http(s) origin"))
+                .hint("give the scheme, host and port only, e.g. `--target http://127.0.0.1:8000`"),
+        ),
+    }
 }

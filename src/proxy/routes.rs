@@ -1,25 +1,36 @@
 //! The prefix rules and the route table: which paths belong to Django.
 //!
-//! This is the one implementation of the rules; the front-door proxy and the Vite
-//! proxy rules are both derived from a [`RouteTable`].
+//! This is the one implementation of the rules in Rust; the front-door proxy and the
+//! Vite proxy rules are both derived from a [`RouteTable`]. The rules' data (Reflex's
+//! reserved paths, the package's own prefix, the characters a prefix may hold) lives in
+//! `python/reflex_django/prefix_rules.json`, which the Python package reads too, and
+//! `tests/prefix_cases.json` is a table of cases both implementations must agree on.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::Prefixes;
 
+/// The rules' data, shared with the Python package (compiled in).
+#[derive(Deserialize)]
+struct SharedRules {
+    reflex_reserved: Vec<String>,
+    path_chars: String,
+}
+
+static SHARED: LazyLock<SharedRules> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../../python/reflex_django/prefix_rules.json"))
+        .expect("prefix_rules.json is valid (checked by a unit test)")
+});
+
 /// Paths Reflex serves itself. They never go to Django, and a configured prefix that
 /// equals or sits under one of them is a configuration error.
-pub const REFLEX_RESERVED: &[&str] = &[
-    "/_event",
-    "/_upload",
-    "/_health",
-    "/ping",
-    "/_all_routes",
-    "/auth-codespace",
-];
+pub fn reflex_reserved() -> &'static [String] {
+    &SHARED.reflex_reserved
+}
 
 /// Whether `path` is one of Reflex's backend paths (the event WebSocket, uploads,
 /// health checks). In development the other Reflex paths are pages, served by Reflex's
@@ -30,9 +41,9 @@ pub fn is_reflex_backend(path: &str) -> bool {
 
 /// The reserved Reflex path that `path` equals or sits under.
 fn reflex_path_of(path: &str) -> Option<&'static str> {
-    REFLEX_RESERVED
+    reflex_reserved()
         .iter()
-        .copied()
+        .map(String::as_str)
         .find(|reserved| under(path, reserved))
 }
 
@@ -79,7 +90,7 @@ impl PrefixError {
             }
             PrefixError::Reserved { .. } => format!(
                 "Reflex needs these paths for itself: {}; pick another prefix",
-                REFLEX_RESERVED.join(", ")
+                reflex_reserved().join(", ")
             ),
         }
     }
@@ -142,9 +153,9 @@ impl fmt::Display for Prefix {
     }
 }
 
-/// RFC 3986 `pchar` minus `%`-less oddities: unreserved, sub-delims, `:`, `@`, `%`.
+/// RFC 3986 `pchar`: unreserved, sub-delims, `:`, `@`, and `%` (for escapes).
 fn is_path_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@%".contains(c)
+    c.is_ascii_alphanumeric() || SHARED.path_chars.contains(c)
 }
 
 /// Why a prefix belongs to Django; shown by `routes` and used in error messages.
@@ -387,5 +398,78 @@ mod tests {
         assert_eq!(served.serve, Serve::Files(PathBuf::from("/srv/static")));
         assert_eq!(table.route("/admin/").unwrap().serve, Serve::Django);
         assert_eq!(table.target("/static/x.css"), Target::Django);
+    }
+}
+
+/// The shared case table (`tests/prefix_cases.json`): the Python rules are tested
+/// against the same file, so the two implementations agree.
+#[cfg(test)]
+mod shared_cases {
+    use super::*;
+    use serde_json::Value;
+
+    fn cases() -> Value {
+        serde_json::from_str(include_str!("../../tests/prefix_cases.json")).unwrap()
+    }
+
+    fn error_kind(error: &PrefixError) -> &'static str {
+        match error {
+            PrefixError::Root => "root",
+            PrefixError::BadChar { .. } => "bad_char",
+            PrefixError::DotSegment { .. } => "dot_segment",
+            PrefixError::Reserved { .. } => "reserved",
+        }
+    }
+
+    #[test]
+    fn the_shared_rules_load_and_name_the_internal_prefix() {
+        let rules: Value =
+            serde_json::from_str(include_str!("../../python/reflex_django/prefix_rules.json"))
+                .unwrap();
+        assert_eq!(rules["internal"], INTERNAL_PREFIX);
+        assert!(reflex_reserved().iter().any(|r| r == "/_event"));
+    }
+
+    #[test]
+    fn normalising_agrees_with_the_table() {
+        let cases = cases();
+        let rows = cases["normalise"].as_array().unwrap();
+        assert!(rows.len() > 20);
+        for row in rows {
+            let raw = row["raw"].as_str().unwrap();
+            let got = match Prefix::parse(raw) {
+                Ok(prefix) => ("prefix", prefix.as_str().to_string()),
+                Err(error) => ("error", error_kind(&error).to_string()),
+            };
+            let want = if let Some(p) = row["prefix"].as_str() {
+                ("prefix", p.to_string())
+            } else {
+                ("error", row["error"].as_str().unwrap().to_string())
+            };
+            assert_eq!(got, want, "Prefix::parse({raw:?})");
+        }
+    }
+
+    #[test]
+    fn routing_agrees_with_the_table() {
+        let cases = cases();
+        let route = &cases["route"];
+        let table = RouteTable::new(route["prefixes"].as_array().unwrap().iter().map(|p| {
+            Route::new(
+                Prefix::parse(p.as_str().unwrap()).unwrap(),
+                RouteKind::Extra,
+            )
+        }));
+        let rows = route["cases"].as_array().unwrap();
+        assert!(rows.len() > 20);
+        for row in rows {
+            let path = row[0].as_str().unwrap();
+            let want = match row[1].as_str().unwrap() {
+                "django" => Target::Django,
+                "reflex" => Target::Reflex,
+                other => panic!("unknown target {other}"),
+            };
+            assert_eq!(table.target(path), want, "{path}");
+        }
     }
 }

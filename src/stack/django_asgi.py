@@ -3,7 +3,8 @@
 Imported by uvicorn or granian as `reflex_django_dev_asgi:application`. Loads the
 project's own ASGI app (`REFLEX_DJANGO_ASGI_APP`, "module:attribute") or Django's
 default one, and in DEBUG serves /static/ the way `runserver` does, so the admin has
-its CSS under a bare ASGI server too.
+its CSS under a bare ASGI server too. Paths under /_reflex_django/ reach the package's
+own views even when the project's URLconf does not include them.
 
 Only the front door connects (the server listens on 127.0.0.1), and it replaces the
 `X-Forwarded-For`/`-Proto` headers with the client and scheme it determined (trusting
@@ -53,6 +54,12 @@ def _load():
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
         app = ASGIStaticFilesHandler(app)
+    try:  # reflex-django's own views under /_reflex_django/, whatever ROOT_URLCONF says
+        from reflex_django.asgi import with_package_views
+    except ImportError:  # the Python package is not installed in this environment
+        pass
+    else:
+        app = with_package_views(app)
     return _forwarded(app)
 
 

@@ -18,7 +18,7 @@ mod patch;
 mod rules;
 mod verify;
 
-pub use file::{Outcome, patch_file};
+pub use file::{Outcome, patch_file, strip_file};
 pub use keeper::{Keeper, KeeperEvent, spawn_keeper};
 pub use patch::{BEGIN, END, patch, strip};
 pub use rules::{ViteRules, front_door_url};

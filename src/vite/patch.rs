@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 pub const BEGIN: &str = "/* reflex-django:begin";
 /// The comment that closes the block.
 pub const END: &str = "/* reflex-django:end */";
-const BEGIN_LINE: &str = "/* reflex-django:begin: Django's paths go to the front door; \
+const BEGIN_LINE: &str = "/* reflex-django:begin: Django's paths are proxied; \
                           written by reflex-django on every compile, edits are lost */";
 
 const UNIT: &str = "  ";
@@ -286,7 +286,7 @@ mod tests {
         insta::assert_snapshot!(patch(text, &rules()).unwrap(), @r#"
         export default defineConfig({
           server: {
-            /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+            /* reflex-django:begin: Django's paths are proxied; written by reflex-django on every compile, edits are lost */
             proxy: {
               "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
               "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
@@ -306,7 +306,7 @@ mod tests {
         export default {
           server: {
             proxy: {
-              /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+              /* reflex-django:begin: Django's paths are proxied; written by reflex-django on every compile, edits are lost */
               "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
               "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
               /* reflex-django:end */
@@ -344,7 +344,7 @@ export default defineConfig({
         let out = patch("export default { \"server\": {} }", &rules()).unwrap();
         insta::assert_snapshot!(out, @r#"
         export default { "server": {
-          /* reflex-django:begin: Django's paths go to the front door; written by reflex-django on every compile, edits are lost */
+          /* reflex-django:begin: Django's paths are proxied; written by reflex-django on every compile, edits are lost */
           proxy: {
             "^/admin(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },
             "^/static(?:[/?#]|$)": { target: "http://127.0.0.1:8000", ws: true },

@@ -16,13 +16,18 @@ pub struct ViteRules {
 impl ViteRules {
     /// Rules for `table`, targeting the front door that listens on `host:port`.
     pub fn new(table: &RouteTable, host: &str, port: u16) -> Self {
+        Self::with_target(table, front_door_url(host, port))
+    }
+
+    /// Rules for `table`, sending the paths to `target` (an `http://host:port` origin).
+    pub fn with_target(table: &RouteTable, target: String) -> Self {
         ViteRules {
             patterns: table
                 .routes()
                 .iter()
                 .map(|r| Self::pattern(&r.prefix))
                 .collect(),
-            target: front_door_url(host, port),
+            target,
         }
     }
 

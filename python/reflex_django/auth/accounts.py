@@ -35,17 +35,30 @@ logger = logging.getLogger(__name__)
 
 
 def register_user(
-    username: str, email: str, password1: str, password2: str
+    username: str,
+    email: str,
+    password1: str,
+    password2: str,
+    *,
+    email_required: bool | None = None,
+    username_min_length: int | None = None,
+    password_min_length: int | None = None,
 ) -> tuple[Any, list[str]]:
     """Create an active user of `get_user_model()`; `(user, [])` or `(None, errors)`.
 
     `username` goes into the model's `USERNAME_FIELD`. Checks: required values
-    (`EMAIL_REQUIRED`), email syntax, matching passwords, `PASSWORD_MIN_LENGTH`, the
-    project's `AUTH_PASSWORD_VALIDATORS`, a case-insensitive duplicate check, the
-    model's own validation (`full_clean()`), and a concurrent sign-up of the same name
-    (the database's unique constraint) — each as a message, not an exception.
+    (`EMAIL_REQUIRED`), `USERNAME_MIN_LENGTH`, email syntax, matching passwords,
+    `PASSWORD_MIN_LENGTH`, the project's `AUTH_PASSWORD_VALIDATORS`, a
+    case-insensitive duplicate check, the model's own validation (`full_clean()`),
+    and a concurrent sign-up of the same name (the database's unique constraint) —
+    each as a message, not an exception. The keyword arguments replace the
+    `REFLEX_DJANGO_AUTH` values of the same names (None: the setting).
     """
     settings = auth_settings()
+    if email_required is None:
+        email_required = settings["EMAIL_REQUIRED"]
+    if username_min_length is None:
+        username_min_length = settings["USERNAME_MIN_LENGTH"]
     users = get_user_model()
     username_field = users.USERNAME_FIELD
     email_field = users.get_email_field_name()
@@ -56,14 +69,16 @@ def register_user(
     errors: list[str] = []
     if not username:
         errors.append(message("username_required"))
+    elif len(username) < username_min_length:
+        errors.append(message("username_too_short", min_length=username_min_length))
     if email:
         try:
             validate_email(email)
         except ValidationError:
             errors.append(message("email_invalid"))
-    elif settings["EMAIL_REQUIRED"]:
+    elif email_required:
         errors.append(message("email_required"))
-    errors += _password_problems(password1, password2, None)
+    errors += _password_problems(password1, password2, None, password_min_length)
     if errors:
         return None, errors
 
@@ -97,10 +112,12 @@ def register_user(
     return user, []
 
 
-def send_password_reset(email: str) -> list[str]:
+def send_password_reset(email: str, *, confirm_url: str | None = None) -> list[str]:
     """Email a reset link to each active user with a usable password and this address
     (Django's `PasswordResetForm.get_users`). `[]` whether or not any matched;
-    errors only when the site cannot send (no `SITE_ORIGIN`, the mail server fails)."""
+    errors only when the site cannot send (no `SITE_ORIGIN`, the mail server fails).
+    `confirm_url`: the pattern of the link's path (default
+    `PASSWORD_RESET_CONFIRM_URL`), with `[uid]` and `[key]` (or `[token]`)."""
     origin = site_origin()
     if origin is None:
         logger.error(
@@ -121,7 +138,7 @@ def send_password_reset(email: str) -> list[str]:
     for user in PasswordResetForm().get_users(email):
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         key = default_token_generator.make_token(user)
-        link = origin + password_reset_confirm_path(uid, key)
+        link = origin + password_reset_confirm_path(uid, key, pattern=confirm_url)
         fields = {"username": user.get_username(), "link": link, "site": site}
         try:
             send_mail(
@@ -165,12 +182,15 @@ def reset_password(uid: str, key: str, password1: str, password2: str) -> list[s
     return []
 
 
-def _password_problems(password1: str, password2: str, user: Any) -> list[str]:
+def _password_problems(
+    password1: str, password2: str, user: Any, minimum: int | None = None
+) -> list[str]:
     if not password1:
         return [message("password_required")]
     if password1 != password2:
         return [message("password_mismatch")]
-    minimum = auth_settings()["PASSWORD_MIN_LENGTH"]
+    if minimum is None:
+        minimum = auth_settings()["PASSWORD_MIN_LENGTH"]
     if len(password1) < minimum:
         return [message("password_too_short", min_length=minimum)]
     if user is None:

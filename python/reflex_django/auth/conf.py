@@ -2,13 +2,17 @@
 
 Read on every use (cheap: one dict merge), so `override_settings` and tests see the
 current values. Unknown keys, in the dict and in its `MESSAGES`, are errors: a typo
-must not silently fall back to a default. Django-only: no Reflex import here (the
-Django process reads these settings too).
+must not silently fall back to a default. What reflex-django 0.2.3 projects wrote is
+accepted as is (`[token]` in the confirm URL, its `MESSAGES` keys, the older settings
+`REFLEX_DJANGO_LOGIN_URL` and `REFLEX_DJANGO_SITE_ORIGIN`). Django-only: no Reflex
+import here (the Django process reads these settings too).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,9 +24,12 @@ from reflex_django.conf import setting
 __all__ = [
     "DEFAULTS",
     "DEFAULT_MESSAGES",
+    "LEGACY_MESSAGE_KEYS",
     "auth_setting",
     "auth_settings",
     "message",
+    "normalize_confirm_url",
+    "override_messages",
     "site_origin",
 ]
 
@@ -50,6 +57,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "password_confirm_label": "Password (again)",
         "login_link": "Already have an account? Sign in",
         "username_required": "Enter a username.",
+        "username_too_short": "Use at least {min_length} characters for the username.",
         "email_required": "Enter an email address.",
         "email_invalid": "Enter a valid email address.",
         "username_taken": "That username is already taken.",
@@ -87,6 +95,22 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
     }
 )
 
+# `MESSAGES` keys of reflex-django 0.2.3, still accepted in the setting: each names the
+# key that now holds that text, or None for a text nothing shows any more
+# (`email_taken`: registration does not tell whether an address is in use).
+LEGACY_MESSAGE_KEYS: Mapping[str, str | None] = MappingProxyType(
+    {
+        "reset_email_sent": "reset_sent",
+        "reset_success": "reset_done",
+        "reset_invalid_link": "reset_link_invalid",
+        "email_taken": None,
+        "registration_success": None,
+    }
+)
+
+# LOGOUT_REDIRECT_URL and SIGNUP_REDIRECT_URL default to LOGIN_URL, and
+# REDIRECT_AUTHENTICATED_USER to LOGIN_REDIRECT_URL, when the dict does not set them
+# (the values below are what that gives with nothing set).
 DEFAULTS: Mapping[str, Any] = MappingProxyType(
     {
         "ENABLED": True,
@@ -102,10 +126,12 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "SIGNUP_REDIRECT_URL": "/login",
         "REDIRECT_AUTHENTICATED_USER": "/",
         "EMAIL_REQUIRED": False,
+        "USERNAME_MIN_LENGTH": 1,
         "PASSWORD_MIN_LENGTH": 8,
         "MESSAGES": DEFAULT_MESSAGES,
         # The origin (`https://example.com`) reset links point at. Never taken from
-        # the request's Host header, which the client controls.
+        # the request's Host header, which the client controls. Unset: the older
+        # setting REFLEX_DJANGO_SITE_ORIGIN.
         "SITE_ORIGIN": None,
         # Seconds a session hand-off ticket stays valid.
         "TICKET_MAX_AGE": 30,
@@ -135,11 +161,22 @@ def auth_settings() -> Mapping[str, Any]:
     merged = {**DEFAULTS, **raw}
     if "LOGIN_URL" not in raw:
         merged["LOGIN_URL"] = setting("REFLEX_DJANGO_LOGIN_URL", None) or DEFAULTS["LOGIN_URL"]
+    for key, default_from in _DERIVED_DEFAULTS.items():
+        if key not in raw:
+            merged[key] = merged[default_from]
+    if "SITE_ORIGIN" not in raw:
+        merged["SITE_ORIGIN"] = setting("REFLEX_DJANGO_SITE_ORIGIN", None) or None
     messages = raw.get("MESSAGES") or {}
     if not isinstance(messages, Mapping):
         raise ImproperlyConfigured("REFLEX_DJANGO_AUTH['MESSAGES'] must be a dict")
-    _refuse_unknown(messages, DEFAULT_MESSAGES, "REFLEX_DJANGO_AUTH['MESSAGES']")
-    merged["MESSAGES"] = MappingProxyType({**DEFAULT_MESSAGES, **messages})
+    _refuse_unknown(
+        messages, DEFAULT_MESSAGES, "REFLEX_DJANGO_AUTH['MESSAGES']", also=LEGACY_MESSAGE_KEYS
+    )
+    merged["MESSAGES"] = MappingProxyType({**DEFAULT_MESSAGES, **_current_keys(messages)})
+    # 0.2.3 wrote `[token]`, a name Reflex reserves; `[key]` matches the same paths.
+    confirm_url = merged["PASSWORD_RESET_CONFIRM_URL"]
+    if isinstance(confirm_url, str):
+        merged["PASSWORD_RESET_CONFIRM_URL"] = normalize_confirm_url(confirm_url)
     for key in _URL_KEYS:
         value = merged[key]
         if value is None and key == "REDIRECT_AUTHENTICATED_USER":
@@ -161,7 +198,7 @@ def auth_settings() -> Mapping[str, Any]:
             "arguments [uid] and [key], e.g. '/password-reset/confirm/[uid]/[key]', "
             f"not {confirm!r}"
         )
-    for key in ("PASSWORD_MIN_LENGTH", "TICKET_MAX_AGE"):
+    for key in ("USERNAME_MIN_LENGTH", "PASSWORD_MIN_LENGTH", "TICKET_MAX_AGE"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ImproperlyConfigured(
@@ -178,9 +215,43 @@ def auth_setting(name: str) -> Any:
 
 
 def message(key: str, **fields: Any) -> str:
-    """The user-facing text `key` of `MESSAGES`, formatted with `fields`."""
-    text = str(auth_settings()["MESSAGES"][key])
-    return text.format(**fields) if fields else text
+    """The user-facing text `key` of `MESSAGES` (or of `override_messages`), formatted
+    with `fields`. A text without those fields, or with stray braces, is used as is."""
+    override = _MESSAGE_OVERRIDES.get()
+    text = str(override[key] if override and key in override else auth_settings()["MESSAGES"][key])
+    if not fields:
+        return text
+    try:
+        return text.format(**fields)
+    except (KeyError, IndexError, ValueError):
+        return text
+
+
+_MESSAGE_OVERRIDES: ContextVar[Mapping[str, str] | None] = ContextVar(
+    "reflex_django_auth_messages", default=None
+)
+
+
+@contextmanager
+def override_messages(messages: Mapping[str, Any] | None) -> Iterator[None]:
+    """Within the block (and in `sync_to_async` calls made from it), `message()` takes
+    these texts first. Keys of 0.2.3 (`LEGACY_MESSAGE_KEYS`) are translated; unknown
+    keys and non-text values are ignored. `None` changes nothing."""
+    if not messages:
+        yield
+        return
+    texts = {k: v for k, v in messages.items() if isinstance(k, str) and isinstance(v, str)}
+    given = {k: v for k, v in _current_keys(texts).items() if k in DEFAULT_MESSAGES}
+    token = _MESSAGE_OVERRIDES.set({**(_MESSAGE_OVERRIDES.get() or {}), **given})
+    try:
+        yield
+    finally:
+        _MESSAGE_OVERRIDES.reset(token)
+
+
+def normalize_confirm_url(url: str) -> str:
+    """`PASSWORD_RESET_CONFIRM_URL` with the 0.2.3 argument `[token]` renamed `[key]`."""
+    return url.replace("[token]", "[key]") if "[key]" not in url else url
 
 
 def site_origin() -> str | None:
@@ -188,8 +259,31 @@ def site_origin() -> str | None:
     return auth_settings()["SITE_ORIGIN"]
 
 
-def _refuse_unknown(given: Mapping[str, Any], known: Mapping[str, Any], where: str) -> None:
-    unknown = sorted(str(k) for k in given if k not in known)
+_DERIVED_DEFAULTS = {
+    "LOGOUT_REDIRECT_URL": "LOGIN_URL",
+    "SIGNUP_REDIRECT_URL": "LOGIN_URL",
+    "REDIRECT_AUTHENTICATED_USER": "LOGIN_REDIRECT_URL",
+}
+
+
+def _current_keys(messages: Mapping[str, Any]) -> dict[str, Any]:
+    """`messages` with 0.2.3 keys moved to the keys that hold those texts now (a current
+    key given too wins) and texts nothing shows dropped."""
+    out = {k: v for k, v in messages.items() if k not in LEGACY_MESSAGE_KEYS}
+    for old, new in LEGACY_MESSAGE_KEYS.items():
+        if new is not None and old in messages and new not in messages:
+            out[new] = messages[old]
+    return out
+
+
+def _refuse_unknown(
+    given: Mapping[str, Any],
+    known: Mapping[str, Any],
+    where: str,
+    also: Mapping[str, Any] | None = None,
+) -> None:
+    """Unknown keys are errors; `also` lists keys accepted without being advertised."""
+    unknown = sorted(str(k) for k in given if k not in known and k not in (also or {}))
     if unknown:
         raise ImproperlyConfigured(
             f"{where}: unknown key{'s' if len(unknown) > 1 else ''} "

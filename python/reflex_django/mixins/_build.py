@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import keyword
 import sys
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from types import FrameType
 from typing import Any
@@ -73,3 +74,21 @@ def full_page_navigation(url: str) -> Any:
     """An event that loads `url` in this tab with a real HTTP request (not Reflex's
     client-side router), replacing the current history entry."""
     return rx.call_script(f"window.location.replace({json.dumps(url)})")
+
+
+def populate(
+    ns: dict[str, Any],
+    annotations: dict[str, Any],
+    cls_name: str,
+    state_fields: dict[str, tuple[Any, Any]],
+    members: Mapping[str, Callable[..., Any]],
+) -> None:
+    """Put `state_fields` (annotation and default) and `members` into a class
+    namespace being built."""
+    for name, (kind, default) in state_fields.items():
+        annotations[name] = kind
+        ns[name] = default
+    for name, fn in members.items():
+        fn.__name__ = name
+        fn.__qualname__ = f"{cls_name}.{name}"
+        ns[name] = fn

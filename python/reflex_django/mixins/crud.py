@@ -5,8 +5,9 @@ redirected to the login URL) and, with `owner_field`, only ever touches the user
 rows: queries are filtered by the event's Django user on the server, so an id sent by
 the browser (in an event payload, or a var set with `setvar`) can at worst name a row
 that is not found. The owner of a new row is that user, never a value from the client.
-Values are checked with the model's `full_clean()`; its errors land in `error_var`,
-one message per field (`"__all__"` for the rest).
+Values are checked with the model's `full_clean()`; its errors land in
+`field_errors_var`, one message per field (`"__all__"` for the rest), and as one text
+in `error_var`.
 """
 
 from __future__ import annotations
@@ -29,33 +30,45 @@ from reflex_django.authz import django_login_required
 from reflex_django.context import current_user
 from reflex_django.mixins._build import caller_module, check_names, make_mixin, make_state
 
-__all__ = ["ModelCRUDConfig", "crud_mixin", "default_row"]
+__all__ = ["ModelCRUDConfig", "_default_row_serializer", "crud_mixin", "default_row"]
 
 NOT_EDITING = -1
 
 
 @dataclass(frozen=True)
 class ModelCRUDConfig:
-    """What `crud_mixin` generates for `model`."""
+    """What `crud_mixin` generates for `model`.
+
+    The first thirteen fields, their order and their defaults are those of
+    reflex-django 0.2.3 (which required `list_var`, `form_fields` and `error_var`);
+    `field_errors_var` is new.
+    """
 
     model: type[models.Model]
     list_var: str = "items"
     # Concrete, editable, non-relation fields edited through `form_<f>` / `edit_<f>`.
     form_fields: tuple[str, ...] = ()
+    # A str var: the problems of the last action as one text ("" when none).
     error_var: str = "item_errors"
     # The relation to the user model that scopes every query; None: not scoped.
-    owner_field: str | None = None
-    ordering: tuple[str, ...] = ()
-    # Must not be blank when creating (checked before `full_clean()`).
+    owner_field: str | None = "user"
+    ordering: tuple[str, ...] = ("-created_at",)
+    # Must not be blank when creating (checked before `full_clean()`); empty: the
+    # first of `form_fields`.
     required_for_create: tuple[str, ...] = ()
-    # `(instance) -> dict` for the rows of `list_var`; default: `default_row`.
-    row_serializer: Callable[[Any], dict[str, Any]] | None = None
-    exclude_from_row: tuple[str, ...] = ()
+    # `(instance) -> dict` for the rows of `list_var`, or
+    # `(instance, *, exclude_fields) -> dict`; default: `default_row`.
+    row_serializer: Callable[..., dict[str, Any]] | None = None
     # A name starting with "_" makes it a plain method, not an event handler.
-    refresh_method: str = "refresh_items"
+    refresh_method: str = "_refresh_rows"
     on_load_event: str = "on_load_items"
     add_event: str = "add_item"
     delete_event: str = "delete_item"
+    # Keys dropped from each row (the owner field always is).
+    exclude_from_row: frozenset[str] = frozenset()
+    # A `dict[str, str]` var: one message per field, "__all__" for the rest. None:
+    # `<error_var>_fields`.
+    field_errors_var: str | None = None
     _fields: dict[str, models.Field] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -65,7 +78,10 @@ class ModelCRUDConfig:
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
-            object.__setattr__(self, name, tuple(value))
+            kind = frozenset if name == "exclude_from_row" else tuple
+            object.__setattr__(self, name, kind(value))
+        if self.field_errors_var is None:
+            object.__setattr__(self, "field_errors_var", f"{self.error_var}_fields")
         model = self.model
         if not (isinstance(model, type) and issubclass(model, models.Model)):
             raise TypeError(f"ModelCRUDConfig.model must be a Django model class, not {model!r}")
@@ -75,17 +91,27 @@ class ModelCRUDConfig:
         for name in self.form_fields:
             self._fields[name] = _form_field(model, name, self.owner_field)
         if self.owner_field is not None:
-            _check_owner(model, self.owner_field)
+            _with_hint(
+                lambda: _check_owner(model, self.owner_field),
+                self.owner_field == "user",
+                "owner_field defaults to 'user'; pass owner_field=None for rows that every "
+                "signed-in user shares",
+            )
         for name in self.required_for_create:
             if name not in self.form_fields:
                 raise ValueError(
                     f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields"
                 )
         for name in self.ordering:
-            _model_field(model, name.removeprefix("-").split("__")[0], "ordering")
+            _with_hint(
+                lambda: _model_field(model, name.removeprefix("-").split("__")[0], "ordering"),
+                self.ordering == ("-created_at",),
+                "ordering defaults to ('-created_at',); pass ordering=() or your own",
+            )
         names = {
             "list_var": self.list_var,
             "error_var": self.error_var,
+            "field_errors_var": self.field_errors_var,
             "refresh_method": self.refresh_method,
             "on_load_event": self.on_load_event,
             "add_event": self.add_event,
@@ -106,10 +132,13 @@ def crud_mixin(
     base: type[rx.State] = rx.State,
     state_module: str | None = None,
 ) -> type[rx.State]:
-    """A state class `{Model}CRUDState`, subclass of `base`, with:
+    """A state class `{Model}CRUDState`, subclass of `base` (any `rx.State`
+    subclass), with:
 
-    - `cfg.list_var`: the rows (`list[dict]`, each with `id`), `cfg.error_var`:
-      `dict[str, str]` of field errors, `editing_id` (-1 when not editing);
+    - `cfg.list_var`: the rows (`list[dict]`, each with `id`); `cfg.error_var`: the
+      problems of the last action as one text (`""` when none), and
+      `cfg.field_errors_var`: the same as `dict[str, str]`, one message per field;
+      `editing_id` (-1 when not editing);
     - `form_<f>` / `edit_<f>` (str) for each of `cfg.form_fields`, with setters
       `set_form_<f>` / `set_edit_<f>`;
     - `cfg.refresh_method` (reload), `cfg.on_load_event` (for `on_load`),
@@ -119,6 +148,8 @@ def crud_mixin(
     The class is set as an attribute of `state_module` (default: the caller's module)
     so Reflex can pickle its instances.
     """
+    if not (isinstance(base, type) and issubclass(base, rx.State)):
+        raise TypeError(f"crud_mixin(base=...) must be an rx.State subclass, not {base!r}")
     module = state_module or caller_module(inspect.currentframe().f_back)  # type: ignore[union-attr]
     name = f"{cfg.model.__name__}CRUDState"
     return make_state(
@@ -130,8 +161,11 @@ def crud_mixin(
 
 
 def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
-    model, form_fields, errors_var = cfg.model, cfg.form_fields, cfg.error_var
-    serialize = cfg.row_serializer or default_row
+    model, form_fields = cfg.model, cfg.form_fields
+    text_var, dict_var = cfg.error_var, str(cfg.field_errors_var)
+    required = cfg.required_for_create or form_fields[:1]
+    hidden = cfg.exclude_from_row | ({cfg.owner_field} if cfg.owner_field else set())
+    serialize = _serializer(cfg.row_serializer or default_row, hidden)
     gate = django_login_required()
 
     def scoped() -> models.QuerySet[Any]:
@@ -145,28 +179,30 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
             qs = qs.filter(**{cfg.owner_field: user})
         return qs.order_by(*cfg.ordering) if cfg.ordering else qs
 
+    def report(self: Any, problems: dict[str, str]) -> None:
+        setattr(self, dict_var, problems)
+        setattr(self, text_var, _as_sentence(model, problems))
+
     async def reload(self: Any) -> None:
         rows = []
         async for obj in scoped():
             row = serialize(obj)
-            for key in cfg.exclude_from_row:
+            for key in hidden:
                 row.pop(key, None)
             rows.append(row)
         setattr(self, cfg.list_var, rows)
 
     async def on_load(self: Any) -> None:
-        setattr(self, errors_var, {})
+        report(self, {})
         await reload(self)
 
     async def add(self: Any) -> None:
         values = {f: str(getattr(self, "form_" + f) or "") for f in form_fields}
-        problems = {
-            f: _message("crud_required") for f in cfg.required_for_create if not values[f].strip()
-        }
+        problems = {f: _message("crud_required") for f in required if not values[f].strip()}
         if not problems:
             owner = {cfg.owner_field: current_user()} if cfg.owner_field else {}
             problems = await sync_to_async(_save)(model(**owner), cfg, values)
-        setattr(self, errors_var, problems)
+        report(self, problems)
         if not problems:
             for f in form_fields:
                 setattr(self, "form_" + f, "")
@@ -178,9 +214,9 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         if pk is not None:
             deleted, _ = await scoped().filter(pk=pk).adelete()
         if not deleted:
-            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            report(self, {NON_FIELD_ERRORS: _message("crud_not_found")})
             return
-        setattr(self, errors_var, {})
+        report(self, {})
         if pk == _pk(model, self.editing_id):
             clear_edit(self)
         await reload(self)
@@ -190,12 +226,12 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         obj = await scoped().filter(pk=pk).afirst() if pk is not None else None
         if obj is None:
             clear_edit(self)
-            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            report(self, {NON_FIELD_ERRORS: _message("crud_not_found")})
             return
         self.editing_id = _json_pk(obj.pk)
         for f in form_fields:
             setattr(self, "edit_" + f, _as_text(cfg._fields[f].value_from_object(obj)))
-        setattr(self, errors_var, {})
+        report(self, {})
 
     async def save_edit(self: Any) -> None:
         # `editing_id` is a var the browser can set: look the row up in the user's
@@ -204,18 +240,20 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         obj = await scoped().filter(pk=pk).afirst() if pk is not None else None
         if obj is None:
             clear_edit(self)
-            setattr(self, errors_var, {NON_FIELD_ERRORS: _message("crud_not_found")})
+            report(self, {NON_FIELD_ERRORS: _message("crud_not_found")})
             return
         values = {f: str(getattr(self, "edit_" + f) or "") for f in form_fields}
-        problems = await sync_to_async(_save)(obj, cfg, values)
-        setattr(self, errors_var, problems)
+        problems = {f: _message("crud_required") for f in required if not values[f].strip()}
+        if not problems:
+            problems = await sync_to_async(_save)(obj, cfg, values)
+        report(self, problems)
         if not problems:
             clear_edit(self)
             await reload(self)
 
     def cancel_edit(self: Any) -> None:
         clear_edit(self)
-        setattr(self, errors_var, {})
+        report(self, {})
 
     def clear_edit(self: Any) -> None:
         self.editing_id = NOT_EDITING
@@ -240,7 +278,8 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
     }
     fields_: dict[str, tuple[Any, Any]] = {
         cfg.list_var: (list[dict[str, Any]], []),
-        errors_var: (dict[str, str], {}),
+        text_var: (str, ""),
+        dict_var: (dict[str, str], {}),
         "editing_id": (int | str, NOT_EDITING),
     }
     for f in form_fields:
@@ -250,12 +289,60 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
     return make_mixin(f"{name}Members", fields_, members)
 
 
+def _serializer(
+    fn: Callable[..., dict[str, Any]], hidden: frozenset[str]
+) -> Callable[[Any], dict[str, Any]]:
+    """`fn` as a one-argument callable: serializers written for reflex-django 0.2.3
+    take the keys to leave out as `exclude_fields=`."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):  # a builtin or C callable: call it plainly
+        return fn
+    if any(p.name == "exclude_fields" or p.kind is p.VAR_KEYWORD for p in params):
+        return lambda obj: fn(obj, exclude_fields=hidden)
+    return fn
+
+
+def _as_sentence(model: type[models.Model], problems: dict[str, str]) -> str:
+    """The messages of `problems` as one text, each prefixed by its field's name."""
+    parts = []
+    for key, text in problems.items():
+        if key == NON_FIELD_ERRORS:
+            parts.append(text)
+            continue
+        try:
+            label = str(model._meta.get_field(key).verbose_name)
+        except FieldDoesNotExist:
+            label = key
+        parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
+    return " ".join(parts)
+
+
 def default_row(obj: models.Model) -> dict[str, Any]:
     """`{"id": pk, <field>: value, ...}` for every concrete field, JSON-safe: dates and
     times in ISO 8601, decimals and UUIDs as strings, relations as the related pk."""
     row: dict[str, Any] = {"id": _json_pk(obj.pk)}
     for f in obj._meta.concrete_fields:
         row[f.name] = _json_value(f.value_from_object(obj))
+    return row
+
+
+def _default_row_serializer(
+    instance: models.Model, *, exclude_fields: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The rows of reflex-django 0.2.3, for `row_serializer=`: the model's field
+    values (`model_to_dict`, plus the non-editable concrete fields) and `id`, with
+    datetimes as `YYYY-MM-DD HH:MM` text, leaving out `exclude_fields`."""
+    from django.forms.models import model_to_dict
+
+    row: dict[str, Any] = model_to_dict(instance, exclude=sorted(exclude_fields))
+    row["id"] = instance.pk
+    for f in instance._meta.concrete_fields:
+        if f.name not in exclude_fields and f.name not in row:
+            row[f.name] = f.value_from_object(instance)
+    for key, value in row.items():
+        if isinstance(value, datetime.datetime):
+            row[key] = value.strftime("%Y-%m-%d %H:%M")
     return row
 
 
@@ -323,6 +410,16 @@ def _message(key: str) -> str:
     from reflex_django.auth.conf import message
 
     return message(key)
+
+
+def _with_hint(check: Callable[[], Any], defaulted: bool, hint: str) -> None:
+    """Run `check`; when it fails for a value left at its default, say so."""
+    try:
+        check()
+    except ValueError as exc:
+        if not defaulted:
+            raise
+        raise ValueError(f"{exc} ({hint})") from None
 
 
 def _model_field(model: type[models.Model], name: str, where: str) -> models.Field:

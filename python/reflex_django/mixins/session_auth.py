@@ -5,6 +5,10 @@ then hands the session to the browser through the hand-off view
 (`reflex_django.handoff`): the page navigates to `/_reflex_django/session/?ticket=…`,
 Django logs the user in and sets the HttpOnly session cookie, and redirects to the
 target page, which reconnects its WebSocket with the new cookie.
+
+reflex-django 0.2.3 instead wrote the session key into a cookie from JavaScript, which
+cannot be HttpOnly; the hand-off keeps the cookie out of reach of page scripts. The
+configuration, the generated names and `populate_session_auth_state` are 0.2.3's.
 """
 
 from __future__ import annotations
@@ -18,44 +22,61 @@ import reflex as rx
 from django.core.exceptions import ImproperlyConfigured
 
 from reflex_django.auth_state import DjangoUserState
-from reflex_django.context import current_request
+from reflex_django.context import current_request, current_user
 from reflex_django.mixins._build import (
     caller_module,
     check_names,
     full_page_navigation,
     make_mixin,
     make_state,
+    populate,
 )
 
-__all__ = ["SessionAuthConfig", "session_auth_members", "session_auth_mixin"]
+__all__ = [
+    "SessionAuthConfig",
+    "populate_session_auth_state",
+    "session_auth_members",
+    "session_auth_mixin",
+]
 
 logger = logging.getLogger(__name__)
 
 
+class _DefaultText(str):
+    """A default message of `SessionAuthConfig`: equal to the text of reflex-django
+    0.2.3, but recognisable, so the project's `REFLEX_DJANGO_AUTH["MESSAGES"]` is shown
+    instead unless the field was set explicitly."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True)
 class SessionAuthConfig:
-    """What `session_auth_mixin` generates. Names are state vars and event handlers."""
+    """What `session_auth_mixin` generates. Names are state vars and event handlers.
+
+    The fields, their order and their defaults are those of reflex-django 0.2.3.
+    """
 
     username_var: str = "login_username"
     password_var: str = "login_password"
     error_var: str = "login_error"
     on_load_event: str = "on_load_login"
     submit_event: str = "submit_login"
-    # Signs in from `rx.form(on_submit=...)`'s form_data; None leaves it out.
-    submit_form_event: str | None = "submit_login_form"
     logout_event: str = "logout"
     # Where to go after signing in, unless the page has a local `?next=`.
     post_login_redirect: str = "/"
     post_logout_redirect: str = "/login"
     # Signed-in users who open the page go there (None: stay).
     redirect_when_authenticated: str | None = None
+    # Left at their defaults, the texts of REFLEX_DJANGO_AUTH["MESSAGES"]
+    # ("session_unavailable", "invalid_credentials") are shown; None too.
+    session_unavailable_message: str | None = _DefaultText("Session unavailable. Reload the page.")
+    invalid_credentials_message: str | None = _DefaultText("Invalid username or password.")
+    state_class_name: str = "SessionAuthState"
+    # Signs in from `rx.form(on_submit=...)`'s form_data; None leaves it out.
+    submit_form_event: str | None = "submit_login_form"
     form_username_key: str = "username"
     form_password_key: str = "password"
-    # None: the text of REFLEX_DJANGO_AUTH["MESSAGES"] ("session_unavailable",
-    # "invalid_credentials").
-    session_unavailable_message: str | None = None
-    invalid_credentials_message: str | None = None
-    state_class_name: str = "SessionAuthState"
 
     def __post_init__(self) -> None:
         names = {
@@ -78,8 +99,7 @@ def session_auth_mixin(
     base: type[rx.State] = DjangoUserState,
     state_module: str | None = None,
 ) -> type[rx.State]:
-    """A state class named `cfg.state_class_name`, subclass of `base` (which must be
-    `DjangoUserState` or a subclass), with:
+    """A state class named `cfg.state_class_name`, subclass of `base`, with:
 
     - vars `cfg.username_var`, `cfg.password_var`, `cfg.error_var` and their setters
       `set_<var>`;
@@ -89,14 +109,14 @@ def session_auth_mixin(
       `form_data`): sign in, then load `?next=` or `cfg.post_login_redirect`;
     - `cfg.logout_event`: sign out, then load `cfg.post_logout_redirect`.
 
+    `base` is any `rx.State` subclass; with `DjangoUserState` (the default) or a
+    subclass of it, the handlers also refresh its user snapshot.
+
     The class is set as an attribute of `state_module` (default: the caller's module)
     so Reflex can pickle its instances. Subclass it for an app-specific name.
     """
-    if not (isinstance(base, type) and issubclass(base, DjangoUserState)):
-        raise TypeError(
-            "session_auth_mixin(base=...) must be DjangoUserState or a subclass of it "
-            "(the generated handlers refresh its user snapshot)"
-        )
+    if not (isinstance(base, type) and issubclass(base, rx.State)):
+        raise TypeError(f"session_auth_mixin(base=...) must be an rx.State subclass, not {base!r}")
     module = state_module or caller_module(inspect.currentframe().f_back)  # type: ignore[union-attr]
     return make_state(
         cfg.state_class_name,
@@ -112,13 +132,44 @@ def session_auth_members(cfg: SessionAuthConfig) -> type:
     methods `_post_login_redirect()`, `_post_logout_redirect()`,
     `_redirect_when_authenticated()` and `_session_auth_message(key)`, which a state
     may override."""
+    state_fields, members = _session_auth_parts(cfg)
+    return make_mixin(f"{cfg.state_class_name}Members", state_fields, members)
+
+
+def populate_session_auth_state(
+    ns: dict[str, Any],
+    cfg: SessionAuthConfig,
+    *,
+    cls_name: str,
+    annotations: dict[str, Any],
+) -> None:
+    """Put the vars and handlers of `session_auth_mixin` into a class namespace being
+    built by hand: defaults into `ns`, var types into `annotations` (the dict that
+    becomes `ns["__annotations__"]`), handlers into `ns` named for `cls_name`.
+
+    For a flat state (one class instead of a generated parent)::
+
+        def body(ns):
+            annotations = {}
+            populate_session_auth_state(ns, cfg, cls_name="Login", annotations=annotations)
+            ns["__annotations__"] = annotations
+        Login = types.new_class("Login", (DjangoUserState,), {}, body)
+    """
+    state_fields, members = _session_auth_parts(cfg)
+    populate(ns, annotations, cls_name, state_fields, members)
+
+
+def _session_auth_parts(
+    cfg: SessionAuthConfig,
+) -> tuple[dict[str, tuple[Any, Any]], dict[str, Any]]:
+    """The vars (`name: (type, default)`) and methods the session-auth state gets."""
     user_var, password_var, error_var = cfg.username_var, cfg.password_var, cfg.error_var
 
     async def on_load(self: Any) -> Any:
         setattr(self, error_var, "")
         setattr(self, password_var, "")
-        await self.refresh_django_user_fields()
-        if self.is_authenticated:
+        await _refresh_snapshot(self)
+        if current_user().is_authenticated:
             target = _next_path() or self._redirect_when_authenticated()
             if target:
                 return rx.redirect(target)
@@ -127,14 +178,13 @@ def session_auth_members(cfg: SessionAuthConfig) -> type:
     async def submit(self: Any) -> Any:
         username, password = getattr(self, user_var), getattr(self, password_var)
         setattr(self, password_var, "")
-        return await sign_in(self, username, password)
+        return await sign_in(self, str(username or "").strip(), str(password or ""))
 
     async def submit_form(self: Any, form_data: dict[str, Any]) -> Any:
-        return await sign_in(
-            self,
-            str(form_data.get(cfg.form_username_key) or ""),
-            str(form_data.get(cfg.form_password_key) or ""),
-        )
+        username = str(form_data.get(cfg.form_username_key) or "").strip()
+        setattr(self, user_var, username)
+        setattr(self, password_var, "")
+        return await sign_in(self, username, str(form_data.get(cfg.form_password_key) or ""))
 
     async def sign_in(self: Any, username: str, password: str) -> Any:
         from django.contrib.auth import aauthenticate
@@ -158,7 +208,7 @@ def session_auth_members(cfg: SessionAuthConfig) -> type:
         if request is not None and getattr(request, "session", None) is not None:
             # Ends the session on the server at once; the hand-off clears the cookie.
             await alogout(request)
-        await self.refresh_django_user_fields()
+        await _refresh_snapshot(self)
         return await hand_off(self, "logout", self._post_logout_redirect(), error_var=error_var)
 
     def set_user(self: Any, value: str) -> None:
@@ -181,7 +231,7 @@ def session_auth_members(cfg: SessionAuthConfig) -> type:
             "session_unavailable": cfg.session_unavailable_message,
             "invalid_credentials": cfg.invalid_credentials_message,
         }.get(key)
-        if given is not None:
+        if given is not None and not isinstance(given, _DefaultText):
             return given
         from reflex_django.auth.conf import message
 
@@ -200,11 +250,15 @@ def session_auth_members(cfg: SessionAuthConfig) -> type:
     }
     if cfg.submit_form_event:
         members[cfg.submit_form_event] = submit_form
-    return make_mixin(
-        f"{cfg.state_class_name}Members",
-        {user_var: (str, ""), password_var: (str, ""), error_var: (str, "")},
-        members,
-    )
+    state_fields = {user_var: (str, ""), password_var: (str, ""), error_var: (str, "")}
+    return state_fields, members
+
+
+async def _refresh_snapshot(state: Any) -> None:
+    """Refresh the user snapshot when the state has one (a `DjangoUserState`)."""
+    refresh = getattr(state, "refresh_django_user_fields", None)
+    if callable(refresh):
+        await refresh()
 
 
 async def hand_off(

@@ -1,9 +1,5 @@
-"""The canned auth pages, and the pieces they are made of.
-
-`add_auth_pages(app)` registers the enabled pages at the routes of
-`REFLEX_DJANGO_AUTH`. To customise, build your own page from the forms here (or from
-scratch, wired to `DjangoAuthState`) and add it at the same route *before* calling
-`add_auth_pages`: routes the app already has are left alone.
+"""The forms of the canned pages, and the card they sit in: build your own page from
+them, or from scratch wired to `DjangoAuthState`.
 
 Elements carry stable ids for tests: `login-form`, `login-username`,
 `login-password`, `login-submit`, `login-error`; `register-…` (`username`, `email`,
@@ -13,7 +9,7 @@ Elements carry stable ids for tests: `login-form`, `login-username`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import reflex as rx
@@ -22,21 +18,17 @@ from reflex_django.auth.conf import auth_settings, message
 from reflex_django.auth.state import DjangoAuthState
 
 __all__ = [
-    "add_auth_pages",
     "auth_card",
     "login_form",
-    "login_page",
     "password_reset_confirm_form",
-    "password_reset_confirm_page",
     "password_reset_form",
-    "password_reset_page",
     "register_form",
-    "register_page",
 ]
 
 
 def auth_card(title: str, *children: rx.Component) -> rx.Component:
-    """The frame of every canned page: a centred card with a heading."""
+    """The frame of every canned page: a centred card with a heading. (Not the
+    0.2.3 `components.auth_card(*children)`, which is the bare card.)"""
     return rx.center(
         rx.card(
             rx.vstack(rx.heading(title, size="6"), *children, spacing="4", width="100%"),
@@ -204,99 +196,3 @@ def password_reset_confirm_form() -> rx.Component:
             ),
         ),
     )
-
-
-def login_page() -> rx.Component:
-    return auth_card(message("login_title"), login_form())
-
-
-def register_page() -> rx.Component:
-    return auth_card(message("signup_title"), register_form())
-
-
-def password_reset_page() -> rx.Component:
-    return auth_card(message("reset_title"), password_reset_form())
-
-
-def password_reset_confirm_page() -> rx.Component:
-    return auth_card(message("reset_confirm_title"), password_reset_confirm_form())
-
-
-# The reset link carries a secret: do not leak it in the Referer of anything the
-# page loads or links to.
-_NO_REFERRER = [{"name": "referrer", "content": "no-referrer"}]
-
-
-def add_auth_pages(app: rx.App) -> list[str]:
-    """Add the enabled canned pages to `app` at the routes of `REFLEX_DJANGO_AUTH`;
-    routes the app already has (your own pages) are skipped. Returns the routes added.
-
-    Sign-in always (when `ENABLED`); registration with `SIGNUP_ENABLED`; the two
-    reset pages with `PASSWORD_RESET_ENABLED`.
-    """
-    settings = auth_settings()
-    if not settings["ENABLED"]:
-        return []
-    pages: list[tuple[str, Callable[[], rx.Component], str, Any, list[Any] | None]] = [
-        (
-            settings["LOGIN_URL"],
-            login_page,
-            message("login_title"),
-            DjangoAuthState.on_load_login,
-            None,
-        )
-    ]
-    if settings["SIGNUP_ENABLED"]:
-        pages.append(
-            (
-                settings["SIGNUP_URL"],
-                register_page,
-                message("signup_title"),
-                DjangoAuthState.on_load_register,
-                None,
-            )
-        )
-    if settings["PASSWORD_RESET_ENABLED"]:
-        pages += [
-            (
-                settings["PASSWORD_RESET_URL"],
-                password_reset_page,
-                message("reset_title"),
-                DjangoAuthState.on_load_password_reset,
-                _NO_REFERRER,
-            ),
-            (
-                settings["PASSWORD_RESET_CONFIRM_URL"],
-                password_reset_confirm_page,
-                message("reset_confirm_title"),
-                DjangoAuthState.on_load_password_reset_confirm,
-                _NO_REFERRER,
-            ),
-        ]
-    taken = _app_routes(app)
-    added = []
-    for route, component, title, on_load, meta in pages:
-        if _route_key(route) in taken:
-            continue
-        extra = {"meta": meta} if meta else {}
-        app.add_page(component, route=route, title=title, on_load=on_load, **extra)
-        added.append(route)
-    return added
-
-
-def _route_key(route: str) -> str:
-    from reflex_base.utils import format
-
-    return format.format_route(route)
-
-
-def _app_routes(app: rx.App) -> set[str]:
-    """The routes `app` has, including `@rx.page` pages not yet added."""
-    from reflex_base.registry import RegistrationContext
-
-    routes = set(getattr(app, "_unevaluated_pages", {}))
-    for render_fn, kwargs in RegistrationContext.ensure_context().decorated_pages:
-        key = app._page_route_key(render_fn, kwargs.get("route"))
-        if key:
-            routes.add(key)
-    return routes
