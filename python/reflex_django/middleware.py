@@ -70,8 +70,9 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
     """
     if not _django_ready:
         _set_up()
+    from asgiref.sync import sync_to_async
     from django.conf import settings
-    from django.contrib.auth import aget_user
+    from django.contrib.auth import get_user
     from django.contrib.auth.models import AnonymousUser
 
     request: HttpRequest | None = None
@@ -87,8 +88,11 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
             # LANGUAGE_CODE). Not the URL prefix: Reflex pages are not routed by
             # Django's URLconf.
             request.LANGUAGE_CODE = translation.get_language_from_request(request)
-        # No session cookie, no user to look up (nothing to load either).
-        user: Any = await aget_user(request) if session_key else AnonymousUser()
+        # No session cookie, no user to look up (nothing to load either). Otherwise
+        # the session row and the user row are read in one trip to Django's sync
+        # thread (`aget_user` makes one per query), every event: nothing is cached,
+        # so a logout, password change or deactivation made anywhere shows at once.
+        user: Any = await sync_to_async(get_user)(request) if session_key else AnonymousUser()
     except Exception as exc:
         logger.exception(
             "reflex-django: could not load the Django session or user for a Reflex "

@@ -140,6 +140,10 @@ def managed(original_root, original_env) -> dict[str, subprocess.CompletedProces
     return results
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ReflexRun:
     """Plain `reflex run` (Reflex's own CLI, no `reflex-django` process) in `root`."""
 
@@ -154,6 +158,9 @@ class ReflexRun:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # A shell without job control starts background jobs with SIGINT ignored,
+            # and Python keeps an ignored SIGINT ignored: Ctrl-C must reach Reflex.
+            preexec_fn=_default_sigint,
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
