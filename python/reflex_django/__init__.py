@@ -11,17 +11,13 @@ Every name that reflex-django 0.2.3 exported from here still is, from the same m
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from reflex_django._lazy import lazy_exports
 
-try:
-    __version__ = version("reflex-django")
-except PackageNotFoundError:  # running from a source checkout
-    __version__ = "0.0.0+source"
-
 if TYPE_CHECKING:
+    __version__: str
+
     from reflex_django.admin import register as register_admin
     from reflex_django.asgi import build_django_asgi, make_dispatcher
     from reflex_django.auth import pages as auth_pages
@@ -150,10 +146,27 @@ __all__ = [
     "user_snapshot",
 ]
 
-_lazy_getattr, __dir__ = lazy_exports(__name__, _EXPORTS, globals())
+_lazy_getattr, _lazy_dir = lazy_exports(__name__, _EXPORTS, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted({*_lazy_dir(), "__version__"})
+
+
+def _version() -> str:
+    # importlib.metadata costs tens of milliseconds to import: only when asked.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("reflex-django")
+    except PackageNotFoundError:  # running from a source checkout
+        return "0.0.0+source"
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        value = globals()["__version__"] = _version()
+        return value
     if name in _RENAMED:
         module = import_module(_EXPORTS[name])
         attribute = _RENAMED[name]

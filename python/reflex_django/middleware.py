@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from reflex.middleware.middleware import Middleware
 
-from reflex_django.conf import configure_django, setting
+from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
 if TYPE_CHECKING:
@@ -68,25 +68,31 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
 
     Never raises: a failure is logged and the request carries `AnonymousUser`.
     """
-    configure_django()
+    if not _django_ready:
+        _set_up()
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+    from django.contrib.auth import get_user
     from django.contrib.auth.models import AnonymousUser
-    from django.http import HttpRequest
 
-    request = HttpRequest()
+    request: HttpRequest | None = None
     try:
         request = build_event_request(_mapping(router_data))
-        engine = import_module(setting("SESSION_ENGINE"))
-        request.session = engine.SessionStore(request.COOKIES.get(setting("SESSION_COOKIE_NAME")))
-        if setting("USE_I18N") and setting("REFLEX_DJANGO_I18N_EVENT_BRIDGE", True):
+        engine = import_module(settings.SESSION_ENGINE)
+        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        request.session = engine.SessionStore(session_key)
+        if settings.USE_I18N and getattr(settings, "REFLEX_DJANGO_I18N_EVENT_BRIDGE", True):
             from django.utils import translation
 
             # LocaleMiddleware's negotiation (language cookie, Accept-Language,
             # LANGUAGE_CODE). Not the URL prefix: Reflex pages are not routed by
             # Django's URLconf.
             request.LANGUAGE_CODE = translation.get_language_from_request(request)
-        from django.contrib.auth import aget_user
-
-        user: Any = await aget_user(request)
+        # No session cookie, no user to look up (nothing to load either). Otherwise
+        # the session row and the user row are read in one trip to Django's sync
+        # thread (`aget_user` makes one per query), every event: nothing is cached,
+        # so a logout, password change or deactivation made anywhere shows at once.
+        user: Any = await sync_to_async(get_user)(request) if session_key else AnonymousUser()
     except Exception as exc:
         logger.exception(
             "reflex-django: could not load the Django session or user for a Reflex "
@@ -95,6 +101,10 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
             exc,
         )
         user = AnonymousUser()
+    if request is None:
+        from django.http import HttpRequest
+
+        request = HttpRequest()
     request.user = user
 
     async def auser() -> Any:
@@ -102,6 +112,15 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
 
     request.auser = auser
     return request
+
+
+_django_ready = False
+
+
+def _set_up() -> None:
+    global _django_ready
+    configure_django()
+    _django_ready = True
 
 
 def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:

@@ -86,10 +86,19 @@ ADMIN_TITLE = "Log in | Django site admin"
 
 
 def cmdline(pid: int) -> str:
+    """The command line of `pid`, with its state and signal masks (for reports)."""
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:
         return "?"
+    keep = ("State:", "SigBlk:", "SigIgn:", "SigCgt:", "Threads:")
+    facts = [line.replace("\t", " ") for line in status if line.startswith(keep)]
+    try:
+        facts.append("wchan: " + Path(f"/proc/{pid}/wchan").read_text())
+    except OSError:
+        pass
+    return command + " [" + ", ".join(facts) + "]"
 
 
 def venv_bin(name: str) -> str:
@@ -140,6 +149,11 @@ def managed(original_root, original_env) -> dict[str, subprocess.CompletedProces
     return results
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])  # nothing blocked, as from a shell
+
+
 class ReflexRun:
     """Plain `reflex run` (Reflex's own CLI, no `reflex-django` process) in `root`."""
 
@@ -154,6 +168,9 @@ class ReflexRun:
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
+            # A shell without job control starts background jobs with SIGINT ignored,
+            # and Python keeps an ignored SIGINT ignored: Ctrl-C must reach Reflex.
+            preexec_fn=_default_sigint,
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
