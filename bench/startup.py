@@ -56,7 +56,8 @@ def make_venv(path: Path, package: bool, hook: bool, wheel: str | None) -> Path:
 
 def site_import_us(python: Path, env: dict[str, str]) -> int:
     """`site`'s cumulative import time in µs, as `-X importtime` reports it."""
-    err = subprocess.run([python, "-X", "importtime", "-c", "pass"], env=env, capture_output=True, text=True, check=True).stderr
+    command = [python, "-X", "importtime", "-c", "pass"]
+    err = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stderr
     line = next(line for line in err.splitlines() if line.endswith("| site"))
     return int(line.split("|")[1])
 

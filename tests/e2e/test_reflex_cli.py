@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from e2e_support import binary
 
 PYTHON = os.environ.get("REFLEX_DJANGO_TEST_PYTHON", sys.executable)
@@ -77,7 +76,8 @@ def test_reflex_django_migrate_migrates(project, run_env):
 def test_a_failing_command_exits_like_the_binary(project, run_env):
     direct = run([binary(), "nosuchcommand"], project, run_env)
     assert direct.returncode != 0
-    via_module = [PYTHON, "-c", "import sys; from reflex_django.cli import main; sys.argv[1:] = ['nosuchcommand']; main()"]
+    main_call = "import sys; from reflex_django.cli import main; sys.argv[1:] = ['nosuchcommand']; main()"
+    via_module = [PYTHON, "-c", main_call]
     for cmd in ([*REFLEX_DJANGO, "nosuchcommand"], via_module):
         out = run(cmd, project, run_env)
         assert (out.returncode, out.stdout, out.stderr) == (direct.returncode, direct.stdout, direct.stderr), cmd
