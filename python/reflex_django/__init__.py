@@ -10,7 +10,6 @@ Every name that reflex-django 0.2.3 exported from here still is, from the same m
 
 from __future__ import annotations
 
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from reflex_django._lazy import lazy_exports
@@ -146,7 +145,7 @@ __all__ = [
     "user_snapshot",
 ]
 
-_lazy_getattr, _lazy_dir = lazy_exports(__name__, _EXPORTS, globals())
+_lazy_getattr, _lazy_dir = lazy_exports(__name__, _EXPORTS, globals(), _RENAMED)
 
 
 def __dir__() -> list[str]:
@@ -166,11 +165,5 @@ def _version() -> str:
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         value = globals()["__version__"] = _version()
-        return value
-    if name in _RENAMED:
-        module = import_module(_EXPORTS[name])
-        attribute = _RENAMED[name]
-        value = module if attribute is None else getattr(module, attribute)
-        globals()[name] = value
         return value
     return _lazy_getattr(name)

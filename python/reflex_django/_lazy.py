@@ -3,23 +3,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
 
 
 def lazy_exports(
-    package: str, exports: dict[str, str], namespace: dict[str, Any]
+    package: str,
+    exports: dict[str, str],
+    namespace: dict[str, Any],
+    renamed: Mapping[str, str | None] | None = None,
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """`__getattr__` and `__dir__` for `package`: `exports` maps a name to the module
-    that defines it (a name mapped to itself is a submodule)."""
+    that defines it (a name mapped to itself is a submodule); `renamed` maps a name to
+    the attribute it stands for in that module (None: the module itself)."""
+    renamed = renamed or {}
 
     def __getattr__(name: str) -> Any:
         module = exports.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         loaded = import_module(module)
-        value = loaded if module.rsplit(".", 1)[-1] == name else getattr(loaded, name)
+        attribute = renamed.get(name, None if module.rsplit(".", 1)[-1] == name else name)
+        value = loaded if attribute is None else getattr(loaded, attribute)
         namespace[name] = value
         return value
 

@@ -104,7 +104,6 @@ def _http_only(app: ASGIApp) -> ASGIApp:
             return
         await app(scope, receive, send)
 
-    django.django_app = app  # type: ignore[attr-defined]
     return django
 
 
@@ -139,7 +138,6 @@ def make_dispatcher(
             else:
                 await reflex_asgi(scope, receive, send)
 
-        dispatch.backend_prefixes = prefixes  # type: ignore[attr-defined]
         return dispatch
 
     transformer.backend_prefixes = prefixes  # type: ignore[attr-defined]

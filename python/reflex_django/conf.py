@@ -20,6 +20,9 @@ _local = threading.local()
 # Why our `django.setup()` failed, if it did: Django cannot be set up twice in a
 # process, and its registry would otherwise look "being populated" for ever.
 _failure: BaseException | None = None
+# The settings module once Django is ready: later calls (one per Reflex event) return
+# it at once.
+_ready_module: str | None = None
 
 
 def configure_django(settings_module: str | None = None) -> str:
@@ -35,6 +38,9 @@ def configure_django(settings_module: str | None = None) -> str:
     `AppConfig.ready()` that imports your Reflex app, say) return at once, and calls
     from other threads wait until Django is ready.
     """
+    global _failure, _ready_module
+    if _ready_module is not None:
+        return _ready_module
     if not os.environ.get("DJANGO_SETTINGS_MODULE") and not _configured_by_hand():
         chosen = settings_module or DEFAULT_SETTINGS_MODULE
         os.environ["DJANGO_SETTINGS_MODULE"] = chosen
@@ -45,11 +51,13 @@ def configure_django(settings_module: str | None = None) -> str:
                 "development only",
                 DEFAULT_SETTINGS_MODULE,
             )
-    global _failure
     active = os.environ.get("DJANGO_SETTINGS_MODULE", "")
     from django.apps import apps
 
-    if apps.ready or getattr(_local, "busy", False):
+    if apps.ready:
+        _ready_module = active
+        return active
+    if getattr(_local, "busy", False):
         return active
     if _failure is not None:
         from django.core.exceptions import ImproperlyConfigured
@@ -62,6 +70,7 @@ def configure_django(settings_module: str | None = None) -> str:
         return active
     with _lock:
         if apps.ready:
+            _ready_module = active
             return active
         _check_settings()
         _local.busy = True
@@ -74,6 +83,7 @@ def configure_django(settings_module: str | None = None) -> str:
             raise
         finally:
             _local.busy = False
+    _ready_module = active
     return active
 
 

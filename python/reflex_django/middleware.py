@@ -68,8 +68,7 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
 
     Never raises: a failure is logged and the request carries `AnonymousUser`.
     """
-    if not _django_ready:
-        _set_up()
+    configure_django()
     from asgiref.sync import sync_to_async
     from django.conf import settings
     from django.contrib.auth import get_user
@@ -112,15 +111,6 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
 
     request.auser = auser
     return request
-
-
-_django_ready = False
-
-
-def _set_up() -> None:
-    global _django_ready
-    configure_django()
-    _django_ready = True
 
 
 def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:

@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::GlobalArgs;
 use crate::error::{Context, Error, Result};
-use crate::proxy::routes::{INTERNAL_PREFIX, Prefix, Route, RouteKind, RouteTable};
+use crate::proxy::routes::{Prefix, Route, RouteKind, RouteTable};
 use crate::vite::{self, Outcome, ViteRules};
 
 #[derive(Debug, Args)]
@@ -102,21 +102,23 @@ pub fn run(global: &GlobalArgs, args: ViteArgs) -> Result<ExitCode> {
 fn rules(global: &GlobalArgs, target: Option<&str>, prefixes: &[String]) -> Result<ViteRules> {
     let target = target.map(check_target).transpose()?;
     if !prefixes.is_empty() {
-        let mut routes = Vec::with_capacity(prefixes.len() + 1);
-        for raw in prefixes {
-            let prefix = Prefix::parse(raw)
-                .map_err(|e| Error::new(format!("--prefix {raw:?}: {e}")).hint(e.hint()))?;
-            routes.push(Route::new(prefix, RouteKind::Extra));
-        }
-        let internal = Prefix::parse(INTERNAL_PREFIX).expect("the internal prefix is valid");
-        routes.push(Route::new(internal, RouteKind::Internal));
-        let table = RouteTable::new(routes);
         let Some(target) = target else {
             return Err(Error::new("--prefix needs --target").hint(
                 "say where Vite should send these paths, e.g. `--target http://127.0.0.1:8000`",
             ));
         };
-        return Ok(ViteRules::with_target(&table, target));
+        let routes = prefixes
+            .iter()
+            .map(|raw| {
+                Prefix::parse(raw)
+                    .map(|prefix| Route::new(prefix, RouteKind::Extra))
+                    .map_err(|e| Error::new(format!("--prefix {raw:?}: {e}")).hint(e.hint()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(ViteRules::with_target(
+            &RouteTable::with_internal(routes),
+            target,
+        ));
     }
     let (project, resolved) = global.load(Vec::new())?;
     let static_prefix = super::routes::static_prefix(&project, &resolved)?;

@@ -248,11 +248,13 @@ impl RouteTable {
                 .iter()
                 .map(|p| route(p.0.clone(), RouteKind::Extra)),
         );
-        routes.push(route(
-            Prefix(INTERNAL_PREFIX.to_string()),
-            RouteKind::Internal,
-        ));
-        RouteTable::new(routes)
+        RouteTable::with_internal(routes)
+    }
+
+    /// The table of `routes` plus the package's own prefix, which every table has.
+    pub fn with_internal(routes: impl IntoIterator<Item = Route>) -> Self {
+        let internal = Route::new(Prefix(INTERNAL_PREFIX.to_string()), RouteKind::Internal);
+        RouteTable::new(routes.into_iter().chain([internal]))
     }
 
     /// Serves the static prefix from `dir` instead of asking Django (production,

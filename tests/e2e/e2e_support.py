@@ -11,7 +11,6 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,6 +57,14 @@ def processes_with_marker(marker: str) -> list[int]:
         if needle in environ.split(b"\0"):
             found.append(int(entry.name))
     return found
+
+
+def cmdline(pid: int) -> str | None:
+    """The command line of `pid`, or None once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None
 
 
 def title(response) -> str:
@@ -152,11 +159,7 @@ class Stack:
     def child_pid(self, needle: str) -> int:
         """The pid of the process under `run` whose command line contains `needle`."""
         for pid in processes_with_marker(self.marker):
-            try:
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            except OSError:
-                continue
-            if needle in cmdline:
+            if needle in (cmdline(pid) or ""):
                 return pid
         raise AssertionError(f"no process with {needle!r} under run:\n{self.log()}")
 
@@ -174,13 +177,8 @@ class Stack:
 
     def commands(self) -> list[str]:
         """The command lines of every process of this run."""
-        found = []
-        for pid in processes_with_marker(self.marker):
-            try:
-                found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-            except OSError:
-                continue
-        return found
+        lines = (cmdline(pid) for pid in processes_with_marker(self.marker))
+        return [line for line in lines if line is not None]
 
     def finish(self) -> int:
         """Ctrl-C, then make sure nothing of the run is left (killing what is, after

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import REPO, Stack, free_port, processes_with_marker, title, wait_for
+from e2e_support import REPO, Stack, cmdline, free_port, processes_with_marker, title, wait_for
 
 RXCONFIG = """\
 import reflex as rx
@@ -85,20 +85,16 @@ app.add_page(login_page, route="/login", title="Sign in", on_load=LoginState.on_
 ADMIN_TITLE = "Log in | Django site admin"
 
 
-def cmdline(pid: int) -> str:
+def described(pid: int) -> str:
     """The command line of `pid`, with its state and signal masks (for reports)."""
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
     except OSError:
-        return "?"
+        return f"{pid}: gone"
     keep = ("State:", "SigBlk:", "SigIgn:", "SigCgt:", "Threads:")
-    facts = [line.replace("\t", " ") for line in status if line.startswith(keep)]
-    try:
-        facts.append("wchan: " + Path(f"/proc/{pid}/wchan").read_text())
-    except OSError:
-        pass
-    return command + " [" + ", ".join(facts) + "]"
+    facts = [line.replace("\t", " ") for line in status if line.startswith(keep)] + [f"wchan: {wchan}"]
+    return f"{pid}: {cmdline(pid)} [" + ", ".join(facts) + "]"
 
 
 def venv_bin(name: str) -> str:
@@ -212,7 +208,7 @@ class ReflexRun:
                 return
             except AssertionError:
                 continue
-        left = [f"{pid}: {cmdline(pid)}" for pid in processes_with_marker(self.marker)]
+        left = [described(pid) for pid in processes_with_marker(self.marker)]
         for pid in processes_with_marker(self.marker):
             try:
                 os.kill(pid, signal.SIGKILL)

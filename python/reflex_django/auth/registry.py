@@ -94,7 +94,10 @@ def autoload() -> list[str]:
     module_name = config.module
     app = getattr(import_module(module_name), "app", None)
     if not isinstance(app, rx.App):
-        raise RuntimeError(f"no rx.App named `app` in {module_name}")
+        raise RuntimeError(
+            f"no rx.App named `app` in {module_name}; hint: define `app = rx.App(...)` "
+            "there, or call add_auth_pages(app) in your app module yourself"
+        )
     return add_auth_pages(app)
 
 

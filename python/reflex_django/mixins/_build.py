@@ -57,16 +57,9 @@ def make_state(name: str, bases: tuple[type, ...], module: str, doc: str) -> typ
 def make_mixin(name: str, fields: dict[str, tuple[Any, Any]], members: dict[str, Any]) -> type:
     """A Reflex mixin state: its fields and event handlers are copied onto each state
     that inherits it, so they run on that state's instance."""
-    namespace: dict[str, Any] = {
-        "__module__": __name__,
-        "__qualname__": name,
-        "__annotations__": {field: kind for field, (kind, _) in fields.items()},
-    }
-    namespace.update({field: default for field, (_, default) in fields.items()})
-    for attr, fn in members.items():
-        fn.__name__ = attr
-        fn.__qualname__ = f"{name}.{attr}"
-        namespace[attr] = fn
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"__module__": __name__, "__qualname__": name, "__annotations__": annotations}
+    populate(namespace, annotations, name, fields, members)
     return type(name, (rx.State,), namespace, mixin=True)
 
 

@@ -91,7 +91,10 @@ class SessionAuthConfig:
         for name in ("post_login_redirect", "post_logout_redirect", "redirect_when_authenticated"):
             value = getattr(self, name)
             if value is not None and (not value.startswith("/") or value.startswith("//")):
-                raise ValueError(f"SessionAuthConfig.{name}={value!r} must be a local path")
+                raise ValueError(
+                    f"SessionAuthConfig.{name}={value!r} must be a local path; "
+                    "hint: start it with a single `/`, e.g. `/login`"
+                )
 
 
 def session_auth_mixin(
@@ -168,9 +171,9 @@ def _session_auth_parts(
     async def on_load(self: Any) -> Any:
         setattr(self, error_var, "")
         setattr(self, password_var, "")
-        await _refresh_snapshot(self)
+        await refresh_user_snapshot(self)
         if current_user().is_authenticated:
-            target = _next_path() or self._redirect_when_authenticated()
+            target = next_path() or self._redirect_when_authenticated()
             if target:
                 return rx.redirect(target)
         return None
@@ -198,7 +201,7 @@ def _session_auth_parts(
             setattr(self, error_var, self._session_auth_message("invalid_credentials"))
             return None
         setattr(self, error_var, "")
-        target = _next_path() or self._post_login_redirect()
+        target = next_path() or self._post_login_redirect()
         return await hand_off(self, "login", target, user=user, error_var=error_var)
 
     async def logout(self: Any) -> Any:
@@ -208,7 +211,7 @@ def _session_auth_parts(
         if request is not None and getattr(request, "session", None) is not None:
             # Ends the session on the server at once; the hand-off clears the cookie.
             await alogout(request)
-        await _refresh_snapshot(self)
+        await refresh_user_snapshot(self)
         return await hand_off(self, "logout", self._post_logout_redirect(), error_var=error_var)
 
     def set_user(self: Any, value: str) -> None:
@@ -254,7 +257,7 @@ def _session_auth_parts(
     return state_fields, members
 
 
-async def _refresh_snapshot(state: Any) -> None:
+async def refresh_user_snapshot(state: Any) -> None:
     """Refresh the user snapshot when the state has one (a `DjangoUserState`)."""
     refresh = getattr(state, "refresh_django_user_fields", None)
     if callable(refresh):
@@ -265,8 +268,9 @@ async def hand_off(
     state: Any, op: str, next_url: str, *, user: Any = None, error_var: str | None = None
 ) -> Any:
     """Finish a sign-in or sign-out: stage it and send the browser to the hand-off
-    view (see `reflex_django.handoff`). Without a session, or when the view is not
-    installed, an error lands in the state's error var instead."""
+    view (see `reflex_django.handoff`). Without a session, or with a session store
+    the other process cannot read (`signed_cookies`), an error lands in the state's
+    error var instead."""
     from reflex_django.handoff import aissue_ticket
 
     request = current_request()
@@ -282,7 +286,7 @@ async def hand_off(
     return full_page_navigation(url)
 
 
-def _next_path() -> str | None:
+def next_path() -> str | None:
     """The page's `?next=` when it is a local path."""
     from reflex_django.handoff import safe_local_path
 

@@ -18,6 +18,7 @@ from reflex_django.auth.conf import auth_setting, message, override_messages
 from reflex_django.auth.routes import match_password_reset_confirm
 from reflex_django.context import current_request, current_user
 from reflex_django.mixins._build import check_names
+from reflex_django.mixins.session_auth import hand_off, next_path, refresh_user_snapshot
 
 # A field of a generated state: name -> (type, default).
 Fields = dict[str, tuple[Any, Any]]
@@ -43,7 +44,10 @@ def check_paths(cfg: Any, *names: str, optional: tuple[str, ...] = ()) -> None:
         if value is None and name in optional:
             continue
         if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
-            raise ValueError(f"{type(cfg).__name__}.{name}={value!r} must be a local path")
+            raise ValueError(
+                f"{type(cfg).__name__}.{name}={value!r} must be a local path; "
+                "hint: start it with a single `/`, e.g. `/login`"
+            )
 
 
 def build_state(
@@ -82,21 +86,6 @@ def build_state(
     return cls
 
 
-async def refresh_user_snapshot(state: Any) -> None:
-    """Refresh the `DjangoUserState` fields when the state has them."""
-    refresh = getattr(state, "refresh_django_user_fields", None)
-    if refresh is not None:
-        await refresh()
-
-
-def next_path() -> str | None:
-    """The page's `?next=` when it is a local path."""
-    from reflex_django.handoff import safe_local_path
-
-    request = current_request()
-    return safe_local_path(request.GET.get("next")) if request is not None else None
-
-
 async def redirect_if_signed_in(state: Any, target: str | None) -> Any:
     """For the sign-in and sign-up pages: a signed-in user goes to `?next=` or
     `target` (None: stays). Decided with the event's Django user, not the snapshot."""
@@ -133,8 +122,6 @@ async def register_and_sign_in(
     """
     from django.contrib.auth import aauthenticate
 
-    from reflex_django.mixins.session_auth import hand_off
-
     with override_messages(messages):
         request = current_request()
         if request is None or getattr(request, "session", None) is None:
@@ -150,7 +137,7 @@ async def register_and_sign_in(
         if user is None:  # no configured backend accepts the new account as is
             return True, rx.redirect(auth_setting("LOGIN_URL")), []
         event = await hand_off(state, "login", redirect, user=user)
-        if event is None:  # the hand-off view is not installed; logged by hand_off
+        if event is None:  # no session store both processes share; logged by hand_off
             return True, None, [message("session_unavailable")]
         return True, event, []
 
