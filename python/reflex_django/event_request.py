@@ -23,7 +23,14 @@ from django.http import HttpRequest, QueryDict
 from django.http.cookie import parse_cookie
 from django.utils.datastructures import MultiValueDict
 
-__all__ = ["EventRequest", "EventSettings", "as_mapping", "build_event_request", "event_settings", "negotiated_language"]
+__all__ = [
+    "EventRequest",
+    "EventSettings",
+    "as_mapping",
+    "build_event_request",
+    "event_settings",
+    "negotiated_language",
+]
 
 # Header names Reflex adds to `router_data["headers"]` that the browser never sent.
 _NOT_HEADERS = frozenset({"asgi-scope-client"})
@@ -125,10 +132,11 @@ def build_event_request(router_data: Mapping[str, Any]) -> EventRequest:
     request = EventRequest()
     meta = request.META
     headers: dict[str, str] = {}
-    for name, value in as_mapping(router_data.get("headers")).items():
+    raw = router_data.get("headers")
+    for name, value in (raw if type(raw) is dict else as_mapping(raw)).items():
         if value is None:
             continue
-        name, value = name.lower(), str(value)
+        name, value = str(name).lower(), str(value)
         headers[name] = value
         # Like Django's servers: drop names with "_" (they would alias "-").
         if "_" in name or name in _NOT_HEADERS:

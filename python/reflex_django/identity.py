@@ -38,6 +38,9 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init
+
 from reflex_django.changelog import ALL, ChannelDown, Tail, session_record, user_record
 
 __all__ = ["Identity", "IdentityMemo", "memo", "status", "verify"]
@@ -73,13 +76,9 @@ class Identity:
             return AnonymousUser()
         cls = self.user_class
         values = self.user_values
-        from django.db.models.signals import post_init
-
         if post_init.has_listeners(cls):  # a field tracker, say: build it as a query would
             names = [field.attname for field in cls._meta.concrete_fields]
             return cls.from_db(self.user_db, names, [copy.deepcopy(values[name]) for name in names])
-        from django.db.models.base import ModelState
-
         user = cls.__new__(cls)
         user.__dict__.update(values)
         for name in self.mutable_fields:

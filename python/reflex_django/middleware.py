@@ -23,8 +23,10 @@ from collections.abc import Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from asgiref.sync import sync_to_async
 from reflex.middleware.middleware import Middleware
 
+from reflex_django import identity
 from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
@@ -119,10 +121,6 @@ async def _authenticate(request: EventRequest, engine: Any, session_key: str) ->
     """Set the session and the user of `request`: from this process's memo when it
     verified the cookie before and nothing changed since, else from the database (one
     trip to Django's sync thread for the session row and the user row)."""
-    from asgiref.sync import sync_to_async
-
-    from reflex_django import identity
-
     memo = identity.memo()
     pending = None
     if memo is not None:
@@ -147,10 +145,13 @@ async def _authenticate(request: EventRequest, engine: Any, session_key: str) ->
     request.user = user
 
 
-def _router_data_of(obj: Any) -> dict[str, Any]:
-    from reflex_django.event_request import as_mapping
-
+def _router_data_of(obj: Any) -> Mapping[str, Any]:
     try:
-        return as_mapping(getattr(obj, "router_data", None))
+        data = getattr(obj, "router_data", None)
     except Exception:  # a property that raises
         return {}
+    if type(data) is dict:  # Reflex's own: read as it is (build_event_request only reads)
+        return data
+    from reflex_django.event_request import as_mapping
+
+    return as_mapping(data)

@@ -236,7 +236,9 @@ async def test_the_memo_forgets_after_its_maximum_age(reflex: Reflex, make_user,
     key = login(user)
     with override_settings(REFLEX_DJANGO_AUTH_MEMO_MAX_AGE=0.2):
         assert (await _event(reflex, key))["user"] == user.username
-        other.run(f"from django.contrib.auth.models import User\nUser.objects.filter(pk={user.pk}).update(is_active=False)")
+        other.run(
+            f"from django.contrib.auth.models import User\nUser.objects.filter(pk={user.pk}).update(is_active=False)"
+        )
         await asyncio.sleep(0.3)
         assert (await _event(reflex, key))["user"] is None
 
@@ -261,7 +263,9 @@ async def test_without_the_memo_every_event_is_verified(
             assert (await _event(reflex, key))["user"] == user.username
         assert identity.status().startswith(("off: ", "down: "))
         # A change no channel reports (QuerySet.update sends no signal) is seen at once.
-        other.run(f"from django.contrib.auth.models import User\nUser.objects.filter(pk={user.pk}).update(is_active=False)")
+        other.run(
+            f"from django.contrib.auth.models import User\nUser.objects.filter(pk={user.pk}).update(is_active=False)"
+        )
         assert (await _event(reflex, key))["user"] is None
     assert verifications == [key, key, key]
     if "log-unreadable" in str(setting):
