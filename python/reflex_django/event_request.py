@@ -12,6 +12,7 @@ event.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ __all__ = [
     "event_settings",
     "negotiated_language",
 ]
+
+logger = logging.getLogger(__name__)
 
 # Header names Reflex adds to `router_data["headers"]` that the browser never sent.
 _NOT_HEADERS = frozenset({"asgi-scope-client"})
@@ -97,12 +100,21 @@ class EventRequest(HttpRequest):
         except KeyError:
             pass
         resolve = self._resolve_user
-        if resolve is None:
+        user: Any = None
+        if resolve is not None:
+            try:
+                user = resolve()
+            except Exception as exc:
+                logger.exception(
+                    "reflex-django: could not build the Django user of a Reflex event (%s: %s); "
+                    "the handler sees AnonymousUser",
+                    type(exc).__name__,
+                    exc,
+                )
+        if user is None:
             from django.contrib.auth.models import AnonymousUser
 
-            user: Any = AnonymousUser()
-        else:
-            user = resolve()
+            user = AnonymousUser()
         self.__dict__["_user"] = user
         return user
 

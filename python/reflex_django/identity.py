@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import inspect
 import logging
 import threading
 import time
@@ -38,10 +39,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from django.db.models import Model
 from django.db.models.base import ModelState
-from django.db.models.signals import post_init
+from django.db.models.signals import post_init, pre_init
 
-from reflex_django.changelog import ALL, ChannelDown, Tail, session_record, user_record
+from reflex_django.changelog import ALL, IN_PROGRESS, ChannelDown, Tail, session_record, user_record
 
 __all__ = ["Identity", "IdentityMemo", "memo", "status", "verify"]
 
@@ -63,7 +65,7 @@ class Identity:
     expires: float  # epoch seconds; the row stops loading then
     verified: float  # monotonic time of the verification
     user_class: type | None = None  # None: anonymous
-    user_values: dict[str, Any] | None = None
+    user_values: dict[str, Any] | None = None  # concrete fields by attname, as loaded
     user_db: str | None = None
     user_record: str | None = None
     mutable_fields: tuple[str, ...] = ()
@@ -74,11 +76,11 @@ class Identity:
             from django.contrib.auth.models import AnonymousUser
 
             return AnonymousUser()
-        cls = self.user_class
-        values = self.user_values
-        if post_init.has_listeners(cls):  # a field tracker, say: build it as a query would
-            names = [field.attname for field in cls._meta.concrete_fields]
+        cls, values = self.user_class, self.user_values
+        if not _builds_plainly(cls):  # a custom __init__/from_db, a field tracker: as a query would
+            names = list(values)
             return cls.from_db(self.user_db, names, [copy.deepcopy(values[name]) for name in names])
+        # What Model.from_db makes of these values, without running Model.__init__.
         user = cls.__new__(cls)
         user.__dict__.update(values)
         for name in self.mutable_fields:
@@ -89,6 +91,15 @@ class Identity:
         return user
 
 
+def _builds_plainly(cls: type) -> bool:
+    return (
+        cls.__init__ is Model.__init__
+        and getattr(cls.from_db, "__func__", None) is Model.from_db.__func__
+        and not pre_init.has_listeners(cls)
+        and not post_init.has_listeners(cls)
+    )
+
+
 class IdentityMemo:
     """Verified identities of one process, forgotten as the change log says."""
 
@@ -97,18 +108,25 @@ class IdentityMemo:
         self._max_age = max_age
         self._capacity = capacity
         self._entries: dict[str, Identity | _Pending] = {}
+        # Records of changes in progress (published, not yet committed): how many, and
+        # until when they count if their commit is never announced.
+        self._unsettled: dict[str, tuple[int, float]] = {}
         self._lock = threading.Lock()
         self.down_reason: str | None = None
 
     def lookup(self, session_key: str) -> tuple[Identity | None, _Pending | None]:
         """The memo's identity for `session_key`, or (None, a ticket for `remember`);
-        (None, None) when the change log is down (verify, remember nothing)."""
+        (None, None) when nothing may be reused or remembered now (the change log is
+        down, or a change to this session or its user is in progress)."""
         record = session_record(session_key)
         with self._lock:
-            if not self._catch_up():
+            if not self._catch_up() or self._in_progress(ALL) or self._in_progress(record):
                 return None, None
             entry = self._entries.get(record)
             if isinstance(entry, Identity):
+                if self._in_progress(entry.user_record):
+                    del self._entries[record]
+                    return None, None
                 if entry.expires > time.time() and time.monotonic() - entry.verified < self._max_age:
                     return entry, None
                 del self._entries[record]
@@ -122,7 +140,11 @@ class IdentityMemo:
     def remember(self, pending: _Pending, identity: Identity) -> None:
         """Keep `identity`, unless a change to it arrived since `pending` was taken."""
         with self._lock:
-            if self._entries.get(pending.record) is pending:
+            if self._entries.get(pending.record) is not pending:
+                return
+            if self._in_progress(ALL) or self._in_progress(identity.user_record):
+                del self._entries[pending.record]
+            else:
                 self._entries[pending.record] = identity
 
     def forget(self, pending: _Pending) -> None:
@@ -133,6 +155,18 @@ class IdentityMemo:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._unsettled.clear()
+
+    def _in_progress(self, record: str | None) -> bool:
+        if record is None or not self._unsettled:
+            return False
+        found = self._unsettled.get(record)
+        if found is None:
+            return False
+        if found[1] <= time.monotonic():  # its commit was never announced: long enough
+            del self._unsettled[record]
+            return False
+        return True
 
     def _catch_up(self) -> bool:
         try:
@@ -147,23 +181,44 @@ class IdentityMemo:
                 )
             self.down_reason = str(exc)
             self._entries.clear()
+            self._unsettled.clear()
             return False
         self.down_reason = None
-        if records is None or ALL in records:
+        if records is None:
             self._entries.clear()
+            self._unsettled.clear()
         elif records:
-            users = set()
-            for record in records:
-                if record.startswith("u:"):
-                    users.add(record)
-                else:
-                    self._entries.pop(record, None)
-            if users:
-                for key, entry in list(self._entries.items()):
-                    # A ticket does not know its user yet: it goes too.
-                    if isinstance(entry, _Pending) or entry.user_record in users:
-                        del self._entries[key]
+            self._apply(records)
         return True
+
+    def _apply(self, records: list[str]) -> None:
+        now = time.monotonic()
+        users = set()
+        for line in records:
+            begins = line.startswith(IN_PROGRESS)
+            record = line[1:] if begins else line
+            count, _ = self._unsettled.get(record, (0, 0.0))
+            if begins:  # verify it every event until it commits
+                self._unsettled[record] = (count + 1, now + self._max_age)
+            elif count > 1:
+                self._unsettled[record] = (count - 1, now + self._max_age)
+            else:
+                self._unsettled.pop(record, None)
+            if record == ALL:
+                self._entries.clear()
+            elif record.startswith("u:"):
+                users.add(record)
+            else:
+                self._entries.pop(record, None)
+        if users:
+            for key, entry in list(self._entries.items()):
+                # A ticket does not know its user yet: it goes too.
+                if isinstance(entry, _Pending) or entry.user_record in users:
+                    del self._entries[key]
+        if len(self._unsettled) > CAPACITY:  # rolled back changes, never settled
+            for record, (_, until) in list(self._unsettled.items()):
+                if until <= now:
+                    del self._unsettled[record]
 
     def _evict(self) -> None:
         while len(self._entries) > self._capacity:
@@ -199,28 +254,61 @@ def verify(request: Any, engine: Any, session_key: str, memoize: bool) -> tuple[
         verified=time.monotonic(),
     )
     if user.is_authenticated:
-        if not _verdict_depends_on_row_alone(store.get(BACKEND_SESSION_KEY)):
+        if not _verdict_depends_on_row_alone(type(user), store.get(BACKEND_SESSION_KEY)):
             return user, None
-        values = {name: value for name, value in user.__dict__.items() if not name.startswith("_")}
+        snapshot = _snapshot(user)
+        if snapshot is None:
+            return user, None
         identity.user_class = type(user)
-        identity.user_values = values
+        identity.user_values, identity.mutable_fields = snapshot
         identity.user_db = user._state.db
         identity.user_record = user_record(user.pk)
-        identity.mutable_fields = tuple(name for name, value in values.items() if not isinstance(value, _IMMUTABLE))
     return user, identity
 
 
-def _verdict_depends_on_row_alone(backend_path: Any) -> bool:
+def _snapshot(user: Any) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    """The user's concrete field values, copied (the verifying event's handler gets
+    `user` itself and may change it); None if one is not loaded or cannot be copied."""
+    loaded = user.__dict__
+    values: dict[str, Any] = {}
+    mutable = []
+    for field in type(user)._meta.concrete_fields:
+        if field.attname not in loaded:  # deferred
+            return None
+        value = loaded[field.attname]
+        if not isinstance(value, _IMMUTABLE):
+            try:
+                value = copy.deepcopy(value)
+            except Exception:  # a memoryview, say
+                return None
+            mutable.append(field.attname)
+        values[field.attname] = value
+    return values, tuple(mutable)
+
+
+def _verdict_depends_on_row_alone(user_class: type, backend_path: Any) -> bool:
+    """Whether Django's verdict on this session can change only through a change to
+    the user row or the session row (each one a record in the change log): a stock
+    `ModelBackend` lookup, through a manager that does not filter, of a user whose
+    `is_active` and session hash come from its own fields."""
     from django.contrib.auth import load_backend
     from django.contrib.auth.backends import AllowAllUsersModelBackend, ModelBackend
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models.manager import BaseManager
+    from django.db.models.query_utils import DeferredAttribute
 
     try:
         backend = type(load_backend(str(backend_path)))
     except Exception:
         return False
-    return backend.get_user is ModelBackend.get_user and backend.user_can_authenticate in (
-        ModelBackend.user_can_authenticate,
-        AllowAllUsersModelBackend.user_can_authenticate,
+    is_active = inspect.getattr_static(user_class, "is_active", True)
+    return (
+        backend.get_user is ModelBackend.get_user
+        and backend.user_can_authenticate
+        in (ModelBackend.user_can_authenticate, AllowAllUsersModelBackend.user_can_authenticate)
+        and type(user_class._default_manager).get_queryset is BaseManager.get_queryset
+        and getattr(user_class, "get_session_auth_hash", None) is AbstractBaseUser.get_session_auth_hash
+        and (isinstance(is_active, bool) or type(is_active) is DeferredAttribute)
     )
 
 
@@ -269,7 +357,10 @@ def _build() -> tuple[IdentityMemo | None, str]:
 
     if not apps.is_installed("reflex_django"):
         return None, "reflex_django is not in INSTALLED_APPS (other processes would not publish changes)"
-    max_age = float(getattr(settings, MAX_AGE_SETTING, DEFAULT_MAX_AGE) or 0)
+    try:
+        max_age = float(getattr(settings, MAX_AGE_SETTING, DEFAULT_MAX_AGE) or 0)
+    except (TypeError, ValueError):
+        return None, f"{MAX_AGE_SETTING} is not a number (see manage.py check)"
     if max_age <= 0:
         return None, f"{MAX_AGE_SETTING} is 0"
     if not memoizable_engine(settings.SESSION_ENGINE):

@@ -94,7 +94,7 @@ async def _event(reflex: Reflex, key: str, handler: Any = None, **payload: Any) 
 
 def test_the_memo_is_on_in_the_tests_project() -> None:
     path = change_log_path()
-    assert path == Path(os.environ["RDJ_TEST_DB"] + ".reflex-django-auth")
+    assert path == Path(os.environ["RDJ_TEST_DB"] + ".reflex-django-auth.log")
     assert identity.status() == f"on: change log {path}"
 
 
@@ -160,6 +160,40 @@ user.save()
 from django.contrib.auth.models import User
 User.objects.get(username=NAME).delete()
 """,
+    "deactivated-through-a-proxy-model": """
+from rdj_testproject.notes.models import StaffMember
+user = StaffMember.objects.get(username=NAME)
+user.is_active = False
+user.save()
+""",
+    "deleted-through-a-proxy-model": """
+from rdj_testproject.notes.models import StaffMember
+StaffMember.objects.get(username=NAME).delete()
+""",
+    "deactivated-in-a-transaction-whose-commit-hook-fails": """
+from django.contrib.auth.models import User
+from django.db import transaction
+try:
+    with transaction.atomic():
+        transaction.on_commit(lambda: 1 / 0)  # the application's hook, run first, raises
+        user = User.objects.get(username=NAME)
+        user.is_active = False
+        user.save()
+except ZeroDivisionError:
+    pass
+""",
+    "password-changed-with-autocommit-off": """
+from django.contrib.auth.models import User
+from django.db import transaction
+transaction.set_autocommit(False)
+try:
+    user = User.objects.get(username=NAME)
+    user.set_password("another password")
+    user.save()
+    transaction.commit()
+finally:
+    transaction.set_autocommit(True)
+""",
 }
 
 
@@ -198,12 +232,14 @@ PERMISSION_CHANGES = {
 
 @pytest.mark.parametrize("kind", PERMISSION_CHANGES)
 async def test_a_permission_change_elsewhere_is_seen_by_the_next_event(
-    reflex: Reflex, make_user, login, other: OtherProcess, kind: str
+    reflex: Reflex, make_user, login, other: OtherProcess, verifications, kind: str
 ) -> None:
     user = make_user(groups=(f"group-{kind}",))
     key = login(user)
     before = await _event(reflex, key)
     assert (before["user"], before["can_add"]) == (user.username, False)
+    assert (await _event(reflex, key))["user"] == user.username
+    assert verifications == [key]  # the session is served from the memo...
     change, expected = PERMISSION_CHANGES[kind]
     setup = (
         "from django.contrib.auth.models import Group, Permission, User\n"
@@ -215,6 +251,7 @@ async def test_a_permission_change_elsewhere_is_seen_by_the_next_event(
         other.run(setup + "group.permissions.add(perm)")
         assert (await _event(reflex, key))["can_add"] is True
     other.run(setup + change)
+    # ...but permissions are never memoized: each event's fresh user asks the database.
     assert (await _event(reflex, key))["can_add"] is expected
 
 
@@ -312,11 +349,20 @@ def test_tail_reads_complete_lines_and_starts_over_when_the_file_is_replaced(tmp
         file.write("-line\n")
     assert tail.poll() == ["partial-line"]
     assert tail.poll() == []
-    ChangeLog(path)._rotate()  # a new file under the same name
+    ChangeLog(path).rotate()  # a new file under the same name
     assert tail.poll() is None
     ChangeLog(path).publish(["*"])
     assert tail.poll() == ["*"]
     path.write_text("")  # truncated in place
+    assert tail.poll() is None
+    ChangeLog(path).publish(["u:a"])
+    assert tail.poll() == ["u:a"]
+    ChangeLog(path).publish(["u:b"] * 30)
+    assert len(tail.poll() or []) == 30
+    # Emptied and written again past where the reader was, before it looked: its
+    # header is not there any more, so it starts over instead of skipping records.
+    path.write_text("")
+    ChangeLog(path).publish(["s:late"] * 100)
     assert tail.poll() is None
     path.unlink()
     assert tail.poll() is None and path.exists()  # recreated
@@ -373,3 +419,89 @@ def test_remembered_until_a_record_names_it(tmp_path: Path) -> None:
     assert memo.lookup("key")[0] is known
     ChangeLog(path).publish([session_record("key")])
     assert memo.lookup("key")[0] is None
+
+
+def test_a_change_in_progress_is_verified_until_it_commits(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "log"
+    memo = identity.IdentityMemo(Tail(path), max_age=0.5)
+    record = session_record("key")
+    _, ticket = memo.lookup("key")
+    assert ticket is not None
+    memo.remember(ticket, identity.Identity(record, None, float("inf"), time.monotonic()))
+    ChangeLog(path).publish(["?" + record])
+    assert memo.lookup("key") == (None, None)  # verify, remember nothing
+    assert memo.lookup("key") == (None, None)
+    ChangeLog(path).publish([record])  # committed
+    _, ticket = memo.lookup("key")
+    assert ticket is not None
+    # A change whose commit is never announced (rolled back, a lost hook) counts for
+    # the memo's maximum age.
+    ChangeLog(path).publish(["?*"])
+    assert memo.lookup("key") == (None, None)
+    time.sleep(0.6)
+    assert memo.lookup("key")[1] is not None
+
+
+def test_the_memo_keeps_copies_of_mutable_values(make_user) -> None:
+    user = make_user()
+    user.first_name = ["a", "list"]  # as a JSONField's value would be
+    values, mutable = identity._snapshot(user) or ({}, ())
+    assert mutable == ("first_name",)
+    user.first_name.append("changed by the handler of the verifying event")
+    known = identity.Identity("s:x", None, float("inf"), 0.0, type(user), values, "default", "u:x", mutable)
+    first = known.user()
+    assert first.first_name == ["a", "list"]
+    first.first_name.append("changed by a later handler")
+    assert known.user().first_name == ["a", "list"]
+
+
+def test_a_model_with_its_own_from_db_is_built_by_it(make_user) -> None:
+    from rdj_testproject.notes.models import StaffMember
+
+    user = make_user()
+    values, mutable = identity._snapshot(user) or ({}, ())
+    known = identity.Identity("s:x", None, float("inf"), 0.0, StaffMember, values, "default", "u:x", mutable)
+    built = known.user()
+    assert type(built) is StaffMember and built.pk == user.pk
+    assert built._loaded_values["username"] == user.username
+    assert not built._state.adding and built._state.db == "default"
+
+
+def test_deleting_an_expired_session_publishes_nothing(make_user, login) -> None:
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    key = login(make_user())
+    path = change_log_path()
+    assert path is not None
+
+    def expire_and_delete() -> None:
+        session = Session.objects.get(session_key=key)
+        session.expire_date = timezone.now() - timedelta(seconds=1)
+        session.save()  # a change: published
+        before = path.stat().st_size
+        Session.objects.filter(session_key=key).delete()  # as clearsessions does
+        assert path.stat().st_size == before
+
+    in_db_thread(expire_and_delete)
+
+
+@pytest.mark.parametrize(
+    ("setting", "error"),
+    [
+        ({"REFLEX_DJANGO_AUTH_CHANGE_LOG": "relative/auth.log"}, "reflex_django.E002"),
+        ({"REFLEX_DJANGO_AUTH_MEMO_MAX_AGE": "60"}, "reflex_django.E003"),
+        ({"REFLEX_DJANGO_AUTH_MEMO_MAX_AGE": -1}, "reflex_django.E003"),
+    ],
+)
+def test_bad_bridge_settings_fail_the_checks(setting: dict[str, Any], error: str) -> None:
+    from reflex_django.checks import check_event_bridge_settings
+
+    assert check_event_bridge_settings() == []
+    with override_settings(**setting):
+        [found] = check_event_bridge_settings()
+    assert found.id == error and found.hint
