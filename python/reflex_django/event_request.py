@@ -142,20 +142,9 @@ def build_event_request(router_data: Mapping[str, Any]) -> EventRequest:
     """
     conf = event_settings()
     request = EventRequest()
-    meta = request.META
-    headers: dict[str, str] = {}
-    raw = router_data.get("headers")
-    for name, value in (raw if type(raw) is dict else as_mapping(raw)).items():
-        if value is None:
-            continue
-        name, value = str(name).lower(), str(value)
-        headers[name] = value
-        # Like Django's servers: drop names with "_" (they would alias "-").
-        if "_" in name or name in _NOT_HEADERS:
-            continue
-        key = name.upper().replace("-", "_")
-        meta[key if key in _BARE_META else "HTTP_" + key] = value
-    request.COOKIES = parse_cookie(headers.get("cookie", ""))
+    handshake = _handshake(router_data.get("headers"))
+    request.META = meta = dict(handshake.meta)
+    request.COOKIES = dict(handshake.cookies)
 
     as_path = router_data.get("asPath")
     if as_path:
@@ -171,17 +160,62 @@ def build_event_request(router_data: Mapping[str, Any]) -> EventRequest:
         query = request.GET.urlencode()
     request.path = request.path_info = path
     request.method = "GET"
-    host, port = _split_host(headers.get("host", ""), secure=_looks_secure(headers))
     meta.update(
+        SERVER_NAME=handshake.host,
+        SERVER_PORT=handshake.port,
         REQUEST_METHOD="GET",
         PATH_INFO=path,
         SCRIPT_NAME="",
         QUERY_STRING=query,
         REMOTE_ADDR=str(router_data.get("ip") or ""),
-        SERVER_NAME=host,
-        SERVER_PORT=port,
     )
     return request
+
+
+@dataclass(frozen=True, slots=True)
+class _Handshake:
+    """What a Socket.IO handshake's headers give every event of its connection."""
+
+    meta: dict[str, str]  # the HTTP_* (and CONTENT_*) entries
+    cookies: dict[str, str]
+    host: str
+    port: str
+
+
+_handshakes: dict[tuple[Any, ...], _Handshake] = {}
+_caches_lock = threading.Lock()
+
+
+def _handshake(raw: Any) -> _Handshake:
+    """The handshake of these headers: every event of a connection sends the same
+    ones, so the result is remembered (the caller copies the dicts it hands out)."""
+    try:
+        key = tuple(raw.items()) if type(raw) is dict else None
+        found = _handshakes.get(key) if key is not None else None
+    except TypeError:  # a value that cannot be hashed
+        key = found = None
+    if found is not None:
+        return found
+    headers: dict[str, str] = {}
+    meta: dict[str, str] = {}
+    for name, value in as_mapping(raw).items():
+        if value is None:
+            continue
+        name, value = name.lower(), str(value)
+        headers[name] = value
+        # Like Django's servers: drop names with "_" (they would alias "-").
+        if "_" in name or name in _NOT_HEADERS:
+            continue
+        meta_key = name.upper().replace("-", "_")
+        meta[meta_key if meta_key in _BARE_META else "HTTP_" + meta_key] = value
+    host, port = _split_host(headers.get("host", ""), secure=_looks_secure(headers))
+    found = _Handshake(meta, parse_cookie(headers.get("cookie", "")), host, port)
+    if key is not None:
+        with _caches_lock:
+            if len(_handshakes) >= 1024:
+                _handshakes.clear()
+            _handshakes[key] = found
+    return found
 
 
 def as_mapping(value: Any) -> dict[str, Any]:
@@ -222,7 +256,6 @@ def _split_host(host: str, *, secure: bool) -> tuple[str, str]:
 
 
 _languages: dict[tuple[str | None, str | None], str] = {}
-_languages_lock = threading.Lock()
 
 
 def negotiated_language(request: HttpRequest) -> str:
@@ -235,7 +268,7 @@ def negotiated_language(request: HttpRequest) -> str:
         from django.utils import translation
 
         language = translation.get_language_from_request(request)
-        with _languages_lock:
+        with _caches_lock:
             if len(_languages) >= 1024:
                 _languages.clear()
             _languages[key] = language
@@ -245,7 +278,7 @@ def negotiated_language(request: HttpRequest) -> str:
 def _settings_changed(**_: Any) -> None:
     """Settings changed (tests): read them again, negotiate again."""
     event_settings.cache_clear()
-    with _languages_lock:
+    with _caches_lock:
         _languages.clear()
 
 

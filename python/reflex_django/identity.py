@@ -92,12 +92,23 @@ class Identity:
 
 
 def _builds_plainly(cls: type) -> bool:
-    return (
-        cls.__init__ is Model.__init__
-        and getattr(cls.from_db, "__func__", None) is Model.from_db.__func__
-        and not pre_init.has_listeners(cls)
-        and not post_init.has_listeners(cls)
-    )
+    """Whether `Model.from_db` would do no more than set the fields: no `__init__` or
+    `from_db` of the model's own, no receivers of its init signals (checked again
+    whenever a receiver is connected or disconnected)."""
+    stamp = (tuple(r[0] for r in pre_init.receivers), tuple(r[0] for r in post_init.receivers))
+    found = _plain_classes.get(cls)
+    if found is None or found[0] != stamp:
+        plain = (
+            cls.__init__ is Model.__init__
+            and getattr(cls.from_db, "__func__", None) is Model.from_db.__func__
+            and not pre_init.has_listeners(cls)
+            and not post_init.has_listeners(cls)
+        )
+        _plain_classes[cls] = found = (stamp, plain)
+    return found[1]
+
+
+_plain_classes: dict[type, tuple[tuple[tuple[Any, ...], tuple[Any, ...]], bool]] = {}
 
 
 class IdentityMemo:
