@@ -365,16 +365,13 @@ async fn a_down_child_gets_a_502_page_naming_it() {
 
 #[tokio::test]
 async fn a_request_during_a_restart_waits_and_succeeds() {
-    let django = unused_addr().await;
-    let door = Door::start(django, hello_upstream().await).await;
+    let django = ReservedPort::new();
+    let door = Door::start(django.addr, hello_upstream().await).await;
     door.django_state.send(ChildState::Restarting).unwrap();
     let started = Instant::now();
     let request = tokio::spawn(get(door.addr, "/admin/login/", "*/*"));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    start_echo(
-        tokio::net::TcpListener::bind(django).await.unwrap(),
-        "django",
-    );
+    start_echo(django.listen(), "django");
     door.django_state.send(ChildState::Ready).unwrap();
     let (status, _, body) = request.await.unwrap();
     assert_eq!(status, 200, "{body}");
@@ -383,16 +380,13 @@ async fn a_request_during_a_restart_waits_and_succeeds() {
 
 #[tokio::test]
 async fn a_refused_connection_while_ready_is_retried_within_the_hold() {
-    let django = unused_addr().await;
-    let door = Door::start(django, hello_upstream().await).await;
+    let django = ReservedPort::new();
+    let door = Door::start(django.addr, hello_upstream().await).await;
     // The state says ready, but nothing listens yet (the child has just died and the
     // supervisor has not noticed).
     let request = tokio::spawn(get(door.addr, "/api/items", "*/*"));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    start_echo(
-        tokio::net::TcpListener::bind(django).await.unwrap(),
-        "django",
-    );
+    start_echo(django.listen(), "django");
     let (status, _, body) = request.await.unwrap();
     assert_eq!(status, 200, "{body}");
     let json: Value = serde_json::from_str(&body).unwrap();
@@ -402,13 +396,8 @@ async fn a_refused_connection_while_ready_is_retried_within_the_hold() {
 #[tokio::test]
 async fn the_hold_runs_out_with_a_503() {
     let hold = Duration::from_millis(300);
-    let door = Door::start_with(
-        unused_addr().await,
-        hello_upstream().await,
-        hold,
-        Limits::default(),
-    )
-    .await;
+    let django = ReservedPort::new();
+    let door = Door::start_with(django.addr, hello_upstream().await, hold, Limits::default()).await;
     door.django_state.send(ChildState::Starting).unwrap();
     let started = Instant::now();
     let (status, headers, body) = get(door.addr, "/admin/", "*/*").await;

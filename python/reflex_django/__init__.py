@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from reflex_django.auth.registry import add_auth_pages, autoload
     from reflex_django.auth.settings import AuthSettings, get_auth_settings
     from reflex_django.auth.state import DjangoAuthState
+    from reflex_django.auth_changes import auth_changed
     from reflex_django.auth_state import DjangoUserState, user_snapshot
     from reflex_django.authz import (
         ReflexDjangoAuthError,
@@ -72,6 +73,7 @@ _EXPORTS = {
     "begin_event_request": "reflex_django.context",
     "end_event_request": "reflex_django.context",
     "DjangoEventBridge": "reflex_django.middleware",
+    "auth_changed": "reflex_django.auth_changes",
     "DjangoUserState": "reflex_django.auth_state",
     "user_snapshot": "reflex_django.auth_state",
     "DjangoI18nState": "reflex_django.i18n_state",
@@ -118,6 +120,7 @@ __all__ = [
     "ReflexDjangoPlugin",
     "add_auth_pages",
     "auser_has_perm",
+    "auth_changed",
     "auth_pages",
     "auth_routes",
     "autoload",

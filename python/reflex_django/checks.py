@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["check_auth_settings"]
+__all__ = ["check_auth_settings", "check_event_bridge_settings"]
 
 
 def check_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -29,6 +30,33 @@ def check_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.C
                 hint="set it to the public origin of the app, e.g. 'https://example.com', "
                 "or set PASSWORD_RESET_ENABLED to False",
                 id="reflex_django.W001",
+            )
+        )
+    return found
+
+
+def check_event_bridge_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """The auth change log and the memo's age are usable values."""
+    from django.conf import settings
+
+    found: list[checks.CheckMessage] = []
+    log = getattr(settings, "REFLEX_DJANGO_AUTH_CHANGE_LOG", "auto")
+    if log not in (None, "", "auto") and (not isinstance(log, (str, PurePath)) or not PurePath(log).is_absolute()):
+        found.append(
+            checks.Error(
+                f"REFLEX_DJANGO_AUTH_CHANGE_LOG must be an absolute path, 'auto' or None, not {log!r}",
+                hint="processes started from other directories would each use another file and miss "
+                "each other's changes; give the full path, e.g. str(BASE_DIR / 'auth-changes.log')",
+                id="reflex_django.E002",
+            )
+        )
+    age = getattr(settings, "REFLEX_DJANGO_AUTH_MEMO_MAX_AGE", 60)
+    if isinstance(age, bool) or not isinstance(age, (int, float)) or age < 0:
+        found.append(
+            checks.Error(
+                f"REFLEX_DJANGO_AUTH_MEMO_MAX_AGE must be a number of seconds >= 0, not {age!r}",
+                hint="use 60 (the default), or 0 to verify every Reflex event against the database",
+                id="reflex_django.E003",
             )
         )
     return found

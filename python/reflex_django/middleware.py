@@ -5,9 +5,14 @@ bridge is a Reflex middleware: Reflex 0.10 runs each event in its own asyncio ta
 (`EventProcessor._create_event_task`) and, inside that task,
 `BaseStateEventProcessor._execute_event` awaits `app._preprocess(state, event)` and
 then the handler. `preprocess` builds a synthetic `HttpRequest` from the event's
-`router_data` and binds it to a context variable of that task, so the handler (and
-anything it awaits) sees it, and no other event does. A done-callback on the task
-clears the binding when the task ends, whether the handler returned or raised.
+`router_data` (`reflex_django.event_request`) and binds it to a context variable of
+that task, so the handler (and anything it awaits) sees it, and no other event does.
+A done-callback on the task clears the binding when the task ends, whether the
+handler returned or raised.
+
+The session cookie is verified as Django's middleware would, in one trip to Django's
+sync thread, unless this process verified the same cookie before and nothing has
+changed since (`reflex_django.identity`; docs/event-bridge.md).
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import logging
 from collections.abc import Mapping
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
 
+from asgiref.sync import sync_to_async
 from reflex.middleware.middleware import Middleware
 
+from reflex_django import identity
 from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
@@ -30,12 +36,11 @@ if TYPE_CHECKING:
     from reflex.state import BaseState, StateUpdate
     from reflex_base.event import Event
 
+    from reflex_django.event_request import EventRequest
+
 __all__ = ["DjangoEventBridge", "build_event_request", "resolve_event_request"]
 
 logger = logging.getLogger(__name__)
-
-# Header names Reflex adds to `router_data["headers"]` that the browser never sent.
-_NOT_HEADERS = frozenset({"asgi-scope-client"})
 
 
 class DjangoEventBridge(Middleware):
@@ -51,7 +56,7 @@ class DjangoEventBridge(Middleware):
         # may be missing or not a mapping (a custom state or event object): what is
         # unusable counts as empty, which gives an anonymous request.
         router_data = {**_router_data_of(state), **_router_data_of(event)}
-        request = await resolve_event_request(router_data)
+        request = await _resolve(router_data)
         token = begin_event_request(request)
         task = asyncio.current_task()
         if task is not None:
@@ -63,35 +68,40 @@ class DjangoEventBridge(Middleware):
         return "DjangoEventBridge()"
 
 
+def build_event_request(router_data: Mapping[str, Any]) -> EventRequest:
+    """A synthetic GET request for the page the event came from (no database work);
+    see `reflex_django.event_request.build_event_request`."""
+    from reflex_django.event_request import build_event_request as build
+
+    return build(router_data)
+
+
 async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
     """The event's request with `session`, `LANGUAGE_CODE` and `user` set.
 
     Never raises: a failure is logged and the request carries `AnonymousUser`.
     """
+    from reflex_django.event_request import as_mapping
+
+    return await _resolve(as_mapping(router_data))
+
+
+async def _resolve(router_data: dict[str, Any]) -> EventRequest:
     configure_django()
-    from asgiref.sync import sync_to_async
-    from django.conf import settings
-    from django.contrib.auth import get_user
-    from django.contrib.auth.models import AnonymousUser
+    from reflex_django.event_request import EventRequest, build_event_request, event_settings, negotiated_language
 
-    request: HttpRequest | None = None
+    request: EventRequest | None = None
     try:
-        request = build_event_request(_mapping(router_data))
-        engine = import_module(settings.SESSION_ENGINE)
-        session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        request.session = engine.SessionStore(session_key)
-        if settings.USE_I18N and getattr(settings, "REFLEX_DJANGO_I18N_EVENT_BRIDGE", True):
-            from django.utils import translation
-
-            # LocaleMiddleware's negotiation (language cookie, Accept-Language,
-            # LANGUAGE_CODE). Not the URL prefix: Reflex pages are not routed by
-            # Django's URLconf.
-            request.LANGUAGE_CODE = translation.get_language_from_request(request)
-        # No session cookie, no user to look up (nothing to load either). Otherwise
-        # the session row and the user row are read in one trip to Django's sync
-        # thread (`aget_user` makes one per query), every event: nothing is cached,
-        # so a logout, password change or deactivation made anywhere shows at once.
-        user: Any = await sync_to_async(get_user)(request) if session_key else AnonymousUser()
+        conf = event_settings()
+        request = build_event_request(router_data)
+        engine = import_module(conf.session_engine)
+        if conf.negotiate_language:
+            request.LANGUAGE_CODE = negotiated_language(request)
+        session_key = request.COOKIES.get(conf.session_cookie)
+        if session_key:
+            await _authenticate(request, engine, session_key)
+        else:  # no session cookie, no user to look up (nothing to load either)
+            request.session = engine.SessionStore(None)
     except Exception as exc:
         logger.exception(
             "reflex-django: could not load the Django session or user for a Reflex "
@@ -99,113 +109,49 @@ async def resolve_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
             type(exc).__name__,
             exc,
         )
-        user = AnonymousUser()
-    if request is None:
-        from django.http import HttpRequest
+        if request is None:
+            request = EventRequest()
+        from django.contrib.auth.models import AnonymousUser
 
-        request = HttpRequest()
+        request.user = AnonymousUser()
+    return request
+
+
+async def _authenticate(request: EventRequest, engine: Any, session_key: str) -> None:
+    """Set the session and the user of `request`: from this process's memo when it
+    verified the cookie before and nothing changed since, else from the database (one
+    trip to Django's sync thread for the session row and the user row)."""
+    memo = identity.memo()
+    pending = None
+    if memo is not None:
+        known, pending = memo.lookup(session_key)
+        if known is not None:
+            store = identity.memo_session_store(engine.SessionStore)(session_key)
+            store._memo_data = known.session_data
+            request.session = store
+            request.resolve_user_with(known.user)
+            return
+    try:
+        user, learnt = await sync_to_async(identity.verify)(request, engine, session_key, pending is not None)
+    except BaseException:
+        if memo is not None and pending is not None:
+            memo.forget(pending)
+        raise
+    if memo is not None and pending is not None:
+        if learnt is not None:
+            memo.remember(pending, learnt)
+        else:
+            memo.forget(pending)
     request.user = user
 
-    async def auser() -> Any:
-        return user
 
-    request.auser = auser
-    return request
-
-
-def build_event_request(router_data: Mapping[str, Any]) -> HttpRequest:
-    """A synthetic GET `HttpRequest` for the page the event came from.
-
-    Cookies and headers come from the Socket.IO handshake (`router_data["headers"]`),
-    `REMOTE_ADDR` from the client IP, the path and query string from the page URL
-    (`asPath`, else `pathname`/`query`), `SERVER_NAME`/`SERVER_PORT` from `Host`.
-    Nothing is loaded from the database.
-    """
-    from django.http import HttpRequest, QueryDict
-    from django.http.cookie import parse_cookie
-
-    headers = {
-        str(name).lower(): str(value)
-        for name, value in _mapping(router_data.get("headers")).items()
-        if value is not None
-    }
-    request = HttpRequest()
-    meta = request.META
-    for name, value in headers.items():
-        # Like Django's servers: drop names with "_" (they would alias "-").
-        if "_" in name or name in _NOT_HEADERS:
-            continue
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
-        meta[key] = str(value)
-    request.COOKIES = parse_cookie(headers.get("cookie", ""))
-
-    as_path = router_data.get("asPath")
-    if as_path:
-        url = urlsplit(str(as_path))
-        path, query = unquote(url.path) or "/", url.query
-        request.GET = QueryDict(query)
-    else:
-        path = str(router_data.get("pathname") or "/")
-        request.GET = _query_dict(_mapping(router_data.get("query")))
-        query = request.GET.urlencode()
-    request.path = request.path_info = path
-    request.method = "GET"
-    host, port = _split_host(headers.get("host", ""), secure=_looks_secure(headers))
-    meta.update(
-        REQUEST_METHOD="GET",
-        PATH_INFO=path,
-        SCRIPT_NAME="",
-        QUERY_STRING=query,
-        REMOTE_ADDR=str(router_data.get("ip") or ""),
-        SERVER_NAME=host,
-        SERVER_PORT=port,
-    )
-    return request
-
-
-def _router_data_of(obj: Any) -> dict[str, Any]:
+def _router_data_of(obj: Any) -> Mapping[str, Any]:
     try:
-        return _mapping(getattr(obj, "router_data", None))
+        data = getattr(obj, "router_data", None)
     except Exception:  # a property that raises
         return {}
+    if type(data) is dict:  # Reflex's own: read as it is (build_event_request only reads)
+        return data
+    from reflex_django.event_request import as_mapping
 
-
-def _mapping(value: Any) -> dict[str, Any]:
-    """`value` as a dict when it is a mapping, else empty."""
-    if isinstance(value, Mapping):
-        try:
-            return {str(k): v for k, v in value.items()}
-        except Exception:  # a broken custom mapping
-            return {}
-    return {}
-
-
-def _query_dict(query: Mapping[str, Any]) -> Any:
-    from django.http import QueryDict
-
-    result = QueryDict(mutable=True)
-    for key, value in query.items():
-        for item in value if isinstance(value, list) else [value]:
-            result.appendlist(str(key), str(item))
-    result._mutable = False
-    return result
-
-
-def _looks_secure(headers: Mapping[str, str]) -> bool:
-    forwarded = headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
-    return forwarded == "https" or headers.get("origin", "").startswith("https:")
-
-
-def _split_host(host: str, *, secure: bool) -> tuple[str, str]:
-    default_port = "443" if secure else "80"
-    if not host:
-        return "localhost", default_port
-    if host.startswith("["):  # [v6]:port
-        name, _, rest = host[1:].partition("]")
-        return name, rest.removeprefix(":") or default_port
-    name, sep, port = host.rpartition(":")
-    if sep and port.isdigit():
-        return name, port
-    return host, default_port
+    return as_mapping(data)

@@ -331,11 +331,24 @@ impl DoorSpec {
     }
 }
 
-/// A free port nobody listens on (yet).
-pub async fn unused_addr() -> SocketAddr {
-    let (listener, addr) = local_listener().await;
-    drop(listener);
-    addr
+/// A port kept for one test: bound, so no other test (running in parallel) can take
+/// it, but not listening, so connections to it are refused until `listen()`.
+pub struct ReservedPort {
+    socket: tokio::net::TcpSocket,
+    pub addr: SocketAddr,
+}
+
+impl ReservedPort {
+    pub fn new() -> Self {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let addr = socket.local_addr().unwrap();
+        ReservedPort { socket, addr }
+    }
+
+    pub fn listen(self) -> tokio::net::TcpListener {
+        self.socket.listen(128).unwrap()
+    }
 }
 
 pub type Shared<T> = Arc<std::sync::Mutex<T>>;

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 
@@ -23,3 +24,19 @@ class Bookmark(models.Model):
 
     url = models.URLField()
     note = models.ForeignKey(Note, null=True, blank=True, on_delete=models.SET_NULL)
+
+
+class StaffMember(User):
+    """A proxy of the user model, as an admin for staff only would use: saves through
+    it send signals with this class as sender. Its `from_db` keeps the loaded values
+    (the pattern of Django's docs), so it must be built the way a query builds it."""
+
+    class Meta:
+        proxy = True
+        app_label = "notes"
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        return instance

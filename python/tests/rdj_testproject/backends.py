@@ -1,0 +1,11 @@
+"""An authentication backend of the kind projects write: `ModelBackend` with its own
+rule for who may sign in (which the bridge cannot know depends on the user row only)."""
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+
+
+class VettedBackend(ModelBackend):
+    def user_can_authenticate(self, user: Any) -> bool:
+        return super().user_can_authenticate(user) and not str(user.email).endswith("@blocked.example")
