@@ -9,6 +9,7 @@ pub mod bun;
 pub mod child_env;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod error;
 pub mod hash;
 pub mod ports;

@@ -49,6 +49,7 @@ const REQUIRED: &[(&str, &str)] = &[
     ("reflex", "reflex>=0.10,<0.11"),
     ("django", "django>=6.0"),
     ("uvicorn", "uvicorn>=0.30"),
+    ("dj_database_url", "dj-database-url>=3.1"),
 ];
 
 pub fn run(_global: &GlobalArgs, args: InitArgs) -> Result<ExitCode> {

@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch, one module per command.
 
 mod build;
+mod deploy;
 mod doctor;
 mod init;
 mod manage;
@@ -72,6 +73,8 @@ pub enum Command {
     Doctor(doctor::DoctorArgs),
     /// Keep Vite's proxy rules for the Django prefixes in .web/vite.config.js
     Vite(vite::ViteArgs),
+    /// Files for several replicas behind a load balancer: nginx, compose, k8s
+    Deploy(deploy::DeployArgs),
     /// Run a manage.py command, also one whose name clashes with ours
     #[command(visible_alias = "django")]
     Manage(manage::ManageArgs),
@@ -111,6 +114,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Doctor(args) => doctor::run(&global, args),
         Command::Init(args) => init::run(&global, args),
         Command::Vite(args) => vite::run(&global, args),
+        Command::Deploy(args) => deploy::run(&global, args),
         Command::Manage(args) => manage::forward(&global, args.args),
         Command::Forward(args) => manage::forward(&global, args),
         Command::Supervise { spec } => supervise::run(&spec),

@@ -16,6 +16,7 @@ PACKAGES = (
     ("uvicorn", "uvicorn"),
     ("granian", "granian"),
     ("reflex_django", "reflex-django"),
+    ("dj_database_url", "dj-database-url"),
 )
 
 
