@@ -8,7 +8,8 @@ then the handler. `preprocess` builds a synthetic `HttpRequest` from the event's
 `router_data` (`reflex_django.event_request`) and binds it to a context variable of
 that task, so the handler (and anything it awaits) sees it, and no other event does.
 A done-callback on the task clears the binding when the task ends, whether the
-handler returned or raised.
+handler returned or raised, and has Django's connections checked as at the end of a
+request (`reflex_django.connections`).
 
 The session cookie is verified as Django's middleware would, in one trip to Django's
 sync thread, unless this process verified the same cookie before and nothing has
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from reflex.middleware.middleware import Middleware
 
-from reflex_django import identity
+from reflex_django import connections, identity
 from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
@@ -61,7 +62,12 @@ class DjangoEventBridge(Middleware):
         task = asyncio.current_task()
         if task is not None:
             context = task.get_context()
-            task.add_done_callback(lambda _: context.run(end_event_request, token))
+
+            def ended(_: asyncio.Task[Any]) -> None:
+                context.run(end_event_request, token)
+                connections.after_event()  # as at the end of a request
+
+            task.add_done_callback(ended)
         return None  # never short-circuits the event
 
     def __repr__(self) -> str:
