@@ -1,4 +1,4 @@
-"""The tests' project on a throwaway PostgreSQL (python/tests/throwaway_postgres.py)."""
+"""The tests' project on a throwaway PostgreSQL (python/tests/throwaway_servers.py)."""
 
 import os
 

@@ -1,5 +1,6 @@
-"""A PostgreSQL server of its own for a test: a fresh cluster in a temporary directory,
-on a free port, that the test can stop and start again (a database restart).
+"""Servers of a test's own, on free ports, that it can stop and start again: a
+PostgreSQL cluster in a temporary directory (`Postgres`), a Redis without persistence
+(`Redis`).
 
 Debian's packages (`apt-get install postgresql`) put the programs in
 /usr/lib/postgresql/<version>/bin. PostgreSQL refuses to run as root: as root, the
@@ -16,6 +17,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def _bin_dir() -> Path:
@@ -37,9 +44,7 @@ class Postgres:
         self.dir = Path(tempfile.mkdtemp(prefix="rdj-pg-"))
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        self.port = free_port()
         subprocess.run(
             [
                 *_as_server_user(),
@@ -101,4 +106,42 @@ class Postgres:
 
     def remove(self) -> None:
         self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Redis:
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="rdj-redis-"))
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        server = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+            + ["--daemonize", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                    conn.sendall(b"PING\r\n")
+                    if conn.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError("Redis did not start (apt-get install redis-server)")
+            time.sleep(0.1)
+
+    def remove(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
         shutil.rmtree(self.dir, ignore_errors=True)
