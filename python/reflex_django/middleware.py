@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from reflex.middleware.middleware import Middleware
 
-from reflex_django import connections, identity
+from reflex_django import connections, identity, live
 from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
@@ -57,6 +57,7 @@ class DjangoEventBridge(Middleware):
         # may be missing or not a mapping (a custom state or event object): what is
         # unusable counts as empty, which gives an anonymous request.
         router_data = {**_router_data_of(state), **_router_data_of(event)}
+        live.note_event(app, router_data.get("token") or _token_of(state), getattr(event, "name", ""))
         request = await _resolve(router_data)
         token = begin_event_request(request)
         task = asyncio.current_task()
@@ -149,6 +150,13 @@ async def _authenticate(request: EventRequest, engine: Any, session_key: str) ->
         else:
             memo.forget(pending)
     request.user = user
+
+
+def _token_of(state: Any) -> str:
+    try:
+        return str(state.router.session.client_token)
+    except Exception:  # a custom state object
+        return ""
 
 
 def _router_data_of(obj: Any) -> Mapping[str, Any]:
