@@ -287,6 +287,33 @@ fn doctor_prod_audits_a_startproject() {
     assert!(!text.contains("frontend port"), "{text}");
 }
 
+/// A key made at random when the settings load differs in every process: the audit
+/// asks a second Python process and refuses it.
+#[test]
+fn doctor_prod_refuses_a_key_made_per_process() {
+    let project = common::DjangoProject::new();
+    let settings = project.read("mysite/settings.py");
+    let settings = regex::Regex::new(r"(?m)^SECRET_KEY = .*$")
+        .unwrap()
+        .replace(
+            &settings,
+            "import secrets\nSECRET_KEY = secrets.token_urlsafe(60)",
+        );
+    project.write("mysite/settings.py", &settings);
+    let out = project
+        .cmd()
+        .args(["doctor", "--prod"])
+        .env("REFLEX_DJANGO_PROXY_PORT", "18746")
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(
+        text.contains("SECRET_KEY changes from one process to the next"),
+        "{text}"
+    );
+    assert!(!text.contains("SECRET_KEY is not fit"), "{text}");
+}
+
 /// A build stamp for the project as it is now, as `build` would leave it.
 fn fake_build(root: &Path) {
     let project = reflex_django::project::Project::at(root);

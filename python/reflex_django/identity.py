@@ -249,6 +249,9 @@ def verify(request: Any, engine: Any, session_key: str, memoize: bool) -> tuple[
     and the verdict may be reused, what to remember."""
     from django.contrib.auth import BACKEND_SESSION_KEY, get_user
 
+    from reflex_django.connections import close_old_connections
+
+    close_old_connections()  # as a request starts: no expired or broken connection
     store = engine.SessionStore(session_key)
     request.session = store
     row = None

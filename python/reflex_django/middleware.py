@@ -8,7 +8,8 @@ then the handler. `preprocess` builds a synthetic `HttpRequest` from the event's
 `router_data` (`reflex_django.event_request`) and binds it to a context variable of
 that task, so the handler (and anything it awaits) sees it, and no other event does.
 A done-callback on the task clears the binding when the task ends, whether the
-handler returned or raised.
+handler returned or raised, and has Django's connections checked as at the end of a
+request (`reflex_django.connections`).
 
 The session cookie is verified as Django's middleware would, in one trip to Django's
 sync thread, unless this process verified the same cookie before and nothing has
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from reflex.middleware.middleware import Middleware
 
-from reflex_django import identity
+from reflex_django import connections, identity, live
 from reflex_django.conf import configure_django
 from reflex_django.context import begin_event_request, end_event_request
 
@@ -56,12 +57,18 @@ class DjangoEventBridge(Middleware):
         # may be missing or not a mapping (a custom state or event object): what is
         # unusable counts as empty, which gives an anonymous request.
         router_data = {**_router_data_of(state), **_router_data_of(event)}
+        live.note_event(app, router_data.get("token") or _token_of(state), getattr(event, "name", ""))
         request = await _resolve(router_data)
         token = begin_event_request(request)
         task = asyncio.current_task()
         if task is not None:
             context = task.get_context()
-            task.add_done_callback(lambda _: context.run(end_event_request, token))
+
+            def ended(_: asyncio.Task[Any]) -> None:
+                context.run(end_event_request, token)
+                connections.after_event()  # as at the end of a request
+
+            task.add_done_callback(ended)
         return None  # never short-circuits the event
 
     def __repr__(self) -> str:
@@ -143,6 +150,13 @@ async def _authenticate(request: EventRequest, engine: Any, session_key: str) ->
         else:
             memo.forget(pending)
     request.user = user
+
+
+def _token_of(state: Any) -> str:
+    try:
+        return str(state.router.session.client_token)
+    except Exception:  # a custom state object
+        return ""
 
 
 def _router_data_of(obj: Any) -> Mapping[str, Any]:

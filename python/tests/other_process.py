@@ -22,8 +22,8 @@ HERE = Path(__file__).resolve().parent
 class OtherProcess:
     """The test side: `run(code)` executes `code` there and returns `result`'s repr."""
 
-    def __init__(self) -> None:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE)])}
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        env = {**os.environ, **(env or {}), "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE)])}
         self._proc = subprocess.Popen(
             [sys.executable, str(Path(__file__))],
             stdin=subprocess.PIPE,

@@ -116,11 +116,11 @@ async def running(app: rx.App) -> AsyncIterator[Reflex]:
     processor = BaseStateEventProcessor(middleware=app)
     namespace = RecordingNamespace(app)
     async with processor.configure(state_manager=manager, event_namespace=namespace):
-        app._event_processor = processor
+        app._event_processor, app._event_namespace = processor, namespace
         try:
             yield Reflex(app, processor, namespace)
         finally:
-            app._event_processor = None
+            app._event_processor = app._event_namespace = None
 
 
 def fresh_app() -> rx.App:

@@ -327,8 +327,9 @@ fn print_banner(console: &Console, stack: &Stack) {
     console.say(&lines.join("\n"));
 }
 
-/// How many workers Reflex's production backend runs: one, unless its state lives
-/// in Redis (`REFLEX_REDIS_URL`), which lets Reflex start one per CPU.
+/// How many workers Reflex's production backend runs: one, unless its state lives in
+/// Redis (`REFLEX_REDIS_URL`); then Reflex starts 2 × CPUs + 1 (at most 8), or
+/// `GRANIAN_WORKERS`.
 fn reflex_workers(stack: &Stack) -> String {
     let redis = std::env::var_os("REFLEX_REDIS_URL").is_some()
         || stack
@@ -337,9 +338,14 @@ fn reflex_workers(stack: &Stack) -> String {
             .iter()
             .any(|(k, _)| k == "REFLEX_REDIS_URL");
     if redis {
-        "several workers (Reflex's state in Redis: REFLEX_REDIS_URL)".into()
+        match std::env::var("GRANIAN_WORKERS") {
+            Ok(n) => format!("{n} workers (GRANIAN_WORKERS; Reflex's state in Redis)"),
+            Err(_) => {
+                "2 × CPUs + 1 workers, at most 8 (Reflex's state in Redis: REFLEX_REDIS_URL)".into()
+            }
+        }
     } else {
-        "1 worker (Reflex keeps its state in memory; set REFLEX_REDIS_URL for more)".into()
+        "1 worker (Reflex keeps its state on disk; set REFLEX_REDIS_URL for more)".into()
     }
 }
 

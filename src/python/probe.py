@@ -80,9 +80,39 @@ def weak_secret_key(key):
     return None
 
 
+_KEY_DIGEST = (
+    "import hashlib, django; django.setup(); from django.conf import settings; "
+    "print(hashlib.blake2b(str(settings.SECRET_KEY).encode(), digest_size=8).hexdigest())"
+)
+
+
+def secret_key_changes(key):
+    """Whether another process gets another SECRET_KEY (one made at random when the
+    settings load): asked in production only, where replicas and workers must share
+    it. None when the other process fails (its error shows elsewhere)."""
+    if os.environ.get("REFLEX_DJANGO_ENV") != "prod":
+        return None
+    import hashlib
+    import subprocess
+
+    mine = hashlib.blake2b(str(key).encode(), digest_size=8).hexdigest()
+    try:
+        other = subprocess.run(
+            [sys.executable, "-c", _KEY_DIGEST], capture_output=True, text=True, timeout=60
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = other.stdout.split()
+    if other.returncode != 0 or not lines:
+        return None
+    return lines[-1] != mine
+
+
 def security_facts(settings):
+    key = getattr(settings, "SECRET_KEY", "")
     return {
-        "weak_secret_key": weak_secret_key(getattr(settings, "SECRET_KEY", "")),
+        "weak_secret_key": weak_secret_key(key),
+        "secret_key_changes": secret_key_changes(key),
         "allowed_hosts": [str(h) for h in settings.ALLOWED_HOSTS],
         "csrf_trusted_origins": [str(o) for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", [])],
         "session_cookie_secure": bool(settings.SESSION_COOKIE_SECURE),

@@ -57,6 +57,10 @@ pub struct Settings {
 pub struct Security {
     /// Why `SECRET_KEY` is unfit for production; `None` when it is fine.
     pub weak_secret_key: Option<String>,
+    /// Whether another process loading the settings gets another `SECRET_KEY`
+    /// (production only; `None` when not asked or not known).
+    #[serde(default)]
+    pub secret_key_changes: Option<bool>,
     pub allowed_hosts: Vec<String>,
     pub csrf_trusted_origins: Vec<String>,
     pub session_cookie_secure: bool,

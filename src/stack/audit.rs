@@ -59,6 +59,19 @@ pub fn audit(settings: &Settings, deployment: &Deployment) -> Vec<Finding> {
              replica)",
         ));
     }
+    if security.secret_key_changes == Some(true) {
+        error(
+            Error::new(
+                "SECRET_KEY changes from one process to the next (it is made at random when the \
+                 settings load): a session signed by one Django or Reflex worker is refused by \
+                 the others, and every restart signs everybody out",
+            )
+            .hint(
+                "read it from the environment instead, e.g. SECRET_KEY = os.environ[\"SECRET_KEY\"], \
+                 and give every process and replica the same value",
+            ),
+        );
+    }
     let hosts = &security.allowed_hosts;
     if hosts.is_empty() {
         error(
@@ -230,6 +243,7 @@ mod tests {
             apps: Vec::new(),
             security: Security {
                 weak_secret_key: None,
+                secret_key_changes: None,
                 allowed_hosts: vec!["example.com".into()],
                 csrf_trusted_origins: vec!["https://example.com".into()],
                 session_cookie_secure: true,
@@ -285,6 +299,18 @@ mod tests {
         assert!(errors[1].contains("20 characters"));
         assert!(errors[2].starts_with("ALLOWED_HOSTS is empty"));
         assert!(findings.iter().all(|f| f.problem.hint_text().is_some()));
+    }
+
+    #[test]
+    fn a_key_made_at_random_per_process_is_refused() {
+        let mut s = settings();
+        s.security.secret_key_changes = Some(true);
+        let findings = audit(&s, &deployment(None));
+        let errors = messages(&findings, Severity::Error);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("changes from one process to the next"));
+        s.security.secret_key_changes = None; // not asked (development) or not known
+        assert!(messages(&audit(&s, &deployment(None)), Severity::Error).is_empty());
     }
 
     #[test]

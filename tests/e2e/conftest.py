@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,3 +84,53 @@ def page(browser, request):
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
+
+
+SLOW_VIEW = """
+
+def slow(request):
+    import time
+
+    time.sleep(float(request.GET.get("s", "3")))
+    return JsonResponse({"slow": "done"})
+"""
+
+COUNTER_PAGE = """
+
+
+class CounterState(rx.State):
+    \"\"\"A value that lives only in Reflex's state (memory, disk or Redis).\"\"\"
+
+    count: int = 0
+
+    @rx.event
+    def bump(self):
+        self.count += 1
+
+
+def counter() -> rx.Component:
+    return rx.vstack(
+        rx.text(CounterState.count, id="count"),
+        rx.button("+1", on_click=CounterState.bump, id="bump"),
+    )
+
+
+app.add_page(counter, route="/counter")
+"""
+
+
+@pytest.fixture(scope="session")
+def prod_root(demo_root, tmp_path_factory, run_env) -> Path:
+    """A copy of the demo with a slow Django view and a counter page, built for
+    production once for every test that serves it."""
+    root = tmp_path_factory.mktemp("prod") / "demo"
+    shutil.copytree(demo_root, root, symlinks=True, ignore=shutil.ignore_patterns("staticfiles"))
+    views, urls = root / "notes" / "views.py", root / "notes" / "urls.py"
+    views.write_text(views.read_text() + SLOW_VIEW)
+    urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),"))
+    [app_module] = [p for p in root.glob("*/*.py") if "app = rx.App(" in p.read_text()]
+    app_module.write_text(app_module.read_text() + COUNTER_PAGE)
+    built = subprocess.run([binary(), "build"], cwd=root, env=run_env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "talks to the origin that serves it" in built.stdout, built.stdout
+    return root

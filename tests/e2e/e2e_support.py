@@ -201,3 +201,51 @@ class Stack:
                 pass
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
+
+
+class Nginx:
+    """nginx running a generated server config (`deploy nginx`, which goes in http {}),
+    with every path it writes inside `prefix`, so it runs as a test's own and leaves
+    nothing behind."""
+
+    BINARY = shutil.which("nginx") or "/usr/sbin/nginx"
+
+    def __init__(self, prefix: Path, site: str) -> None:
+        self.prefix = prefix
+        for sub in ("logs", "tmp"):
+            (prefix / sub).mkdir(parents=True, exist_ok=True)
+        (prefix / "site.conf").write_text(site)
+        temp = prefix / "tmp"
+        (prefix / "nginx.conf").write_text(
+            f"""
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log;
+events {{ worker_connections 512; }}
+http {{
+    access_log {prefix}/logs/access.log;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {prefix}/site.conf;
+}}
+"""
+        )
+        self.args = ["-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", str(prefix / "logs/error.log")]
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def test(self) -> None:
+        """`nginx -t`: the configuration is valid."""
+        checked = subprocess.run([self.BINARY, "-t", *self.args], capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+
+    def start(self) -> None:
+        self.test()
+        self.proc = subprocess.Popen([self.BINARY, *self.args, "-g", "daemon off;"])
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)

@@ -16,9 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_support import binary, free_port, wait_for
+from e2e_support import Nginx, binary, free_port, wait_for
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 TOOLS = Path(os.environ.get("REFLEX_DJANGO_TEST_PYTHON", "python")).parent
 
 
@@ -77,66 +76,19 @@ class Upstream:
 
 
 @pytest.fixture
-def nginx_dir(tmp_path: Path) -> Path:
-    (tmp_path / "logs").mkdir()
-    (tmp_path / "tmp").mkdir()
-    return tmp_path
-
-
-def main_conf(prefix: Path, server_conf: Path) -> Path:
-    """A whole nginx.conf around the generated file (which goes in http {}), with
-    every path inside `prefix` so nginx runs unprivileged and leaves nothing behind."""
-    temp = prefix / "tmp"
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"""
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/logs/error.log;
-events {{ worker_connections 256; }}
-http {{
-    access_log {prefix}/logs/access.log;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {server_conf};
-}}
-"""
-    )
-    return conf
-
-
-def nginx_t(prefix: Path, conf: Path) -> None:
-    result = subprocess.run(
-        [NGINX, "-t", "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "logs/error.log")],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-
-
-@pytest.fixture
-def nginx_running(nginx_dir: Path, demo_root: Path, run_env: dict[str, str]) -> Iterator[tuple[int, list[Upstream]]]:
+def nginx_running(tmp_path: Path, demo_root: Path, run_env: dict[str, str]) -> Iterator[tuple[int, list[Upstream]]]:
     replicas = [Upstream("replica-a"), Upstream("replica-b"), Upstream("draining", status=503)]
     listen = free_port()
     args = ["nginx", "--listen", str(listen)]
     for replica in replicas:
         args += ["--upstream", f"127.0.0.1:{replica.port}"]
-    server_conf = nginx_dir / "site.conf"
-    server_conf.write_text(deploy(demo_root, run_env, *args).stdout)
-    conf = main_conf(nginx_dir, server_conf)
-    nginx_t(nginx_dir, conf)
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "logs/error.log"), "-g", "daemon off;"]
-    )
+    nginx = Nginx(tmp_path / "nginx", deploy(demo_root, run_env, *args).stdout)
+    nginx.start()
     try:
         wait_for(lambda: _answers(listen), 10, "nginx to listen")
         yield listen, replicas
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        nginx.stop()
         for replica in replicas:
             replica.close()
 
@@ -180,7 +132,7 @@ def test_nginx_passes_the_event_websocket_upgrade(nginx_running) -> None:
     assert upgrades and upgrades[0]["upgrade"] == "websocket" and upgrades[0]["connection"].lower() == "upgrade"
 
 
-def test_nginx_serves_the_built_files_itself(demo_root: Path, run_env: dict[str, str], tmp_path: Path, nginx_dir):
+def test_nginx_serves_the_built_files_itself(demo_root: Path, run_env: dict[str, str], tmp_path: Path):
     # A copy of the demo with a (minimal) build, so the shared demo is left as it was.
     root = tmp_path / "demo"
     shutil.copytree(demo_root, root, ignore=shutil.ignore_patterns(".web", "node_modules", "*.sqlite3*"))
@@ -192,9 +144,7 @@ def test_nginx_serves_the_built_files_itself(demo_root: Path, run_env: dict[str,
     conf = result.stdout
     assert f"root {client};" in conf
     assert "location ^~ /admin/" in conf and "location ^~ /_upload/" in conf
-    server_conf = nginx_dir / "site.conf"
-    server_conf.write_text(conf)
-    nginx_t(nginx_dir, main_conf(nginx_dir, server_conf))
+    Nginx(tmp_path / "nginx", conf).test()
 
 
 def test_serve_files_without_a_build_says_what_to_do(demo_root: Path, run_env: dict[str, str], tmp_path: Path) -> None:

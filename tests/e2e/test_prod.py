@@ -5,7 +5,6 @@ Chromium, on a copy of the project `init` made."""
 from __future__ import annotations
 
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -15,30 +14,6 @@ from pathlib import Path
 import httpx
 import pytest
 from e2e_support import Stack, binary, free_port, signed_in_as, title, wait_for
-
-SLOW_VIEW = """
-
-def slow(request):
-    import time
-
-    time.sleep(float(request.GET.get("s", "3")))
-    return JsonResponse({"slow": "done"})
-"""
-
-
-@pytest.fixture(scope="module")
-def prod_root(demo_root, tmp_path_factory, run_env) -> Path:
-    """A copy of the demo with a slow Django view, built for production."""
-    root = tmp_path_factory.mktemp("prod") / "demo"
-    shutil.copytree(demo_root, root, symlinks=True, ignore=shutil.ignore_patterns("staticfiles"))
-    views, urls = root / "notes" / "views.py", root / "notes" / "urls.py"
-    views.write_text(views.read_text() + SLOW_VIEW)
-    urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),"))
-    built = subprocess.run([binary(), "build"], cwd=root, env=run_env, capture_output=True, text=True)
-    assert built.returncode == 0, built.stdout + built.stderr
-    assert "talks to the origin that serves it" in built.stdout, built.stdout
-    return root
-
 
 @pytest.fixture(scope="module")
 def prod(prod_root, run_env):

@@ -1,0 +1,165 @@
+"""Scale-out: two replicas of `reflex-django run --env prod` (different ports, the same
+PostgreSQL and Redis) behind nginx running the config `deploy nginx` made: requests
+survive a replica's crash and restart, and an admin edit on either replica shows in a
+browser (live updates)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from e2e_support import Nginx, Stack, binary, free_port, wait_for
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "tests"))
+from throwaway_servers import Postgres, Redis  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[tuple[Postgres, Redis]]:
+    postgres, redis = Postgres(), Redis()
+    postgres.start()
+    redis.start()
+    try:
+        yield postgres, redis
+    finally:
+        redis.remove()
+        postgres.remove()
+
+
+@pytest.fixture(scope="module")
+def cluster(prod_root: Path, run_env: dict[str, str], services, admin_password: str, tmp_path_factory):
+    postgres, redis = services
+    nginx_port = free_port()
+    env = {
+        **run_env,
+        "DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres.port}/postgres",
+        "REFLEX_REDIS_URL": redis.url,
+        "GRANIAN_WORKERS": "2",  # Reflex's choice would be 5 a replica on 2 CPUs
+        "REFLEX_DJANGO_DJANGO_WORKERS": "1",
+        "REFLEX_DJANGO_PROXY_TRUSTED_PROXIES": "127.0.0.1/32",
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "CSRF_TRUSTED_ORIGINS": f"http://localhost:{nginx_port}",
+        "DJANGO_SUPERUSER_PASSWORD": admin_password,
+    }
+    for command in (
+        ["migrate", "--noinput"],
+        ["createsuperuser", "--noinput", "--username", "admin", "--email", "admin@example.com"],
+    ):
+        done = subprocess.run([binary(), *command], cwd=prod_root, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    replicas = [Stack(prod_root, env, prod=True), Stack(prod_root, env, prod=True)]
+    nginx_dir = tmp_path_factory.mktemp("nginx")
+    nginx = None
+    try:
+        for replica in replicas:
+            replica.start(timeout=240)
+        args = ["deploy", "nginx", "--listen", str(nginx_port)]
+        for replica in replicas:
+            args += ["--upstream", f"127.0.0.1:{replica.port}"]
+        made = subprocess.run([binary(), *args], cwd=prod_root, env=env, capture_output=True, text=True)
+        assert made.returncode == 0, made.stderr
+        nginx = Nginx(nginx_dir, made.stdout)
+        nginx.start()
+        wait_for(
+            lambda: httpx.get(f"http://localhost:{nginx_port}/_reflex_django/health").status_code == 200, 30, "nginx"
+        )
+        yield f"http://localhost:{nginx_port}", replicas, env
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for replica in replicas:
+            if replica.proc and replica.proc.poll() is None:
+                replica.stop()
+
+
+def crash(replica: Stack) -> None:
+    """SIGKILL the replica's `run` (its children follow it, as after a crash)."""
+    assert replica.proc is not None
+    os.kill(replica.proc.pid, signal.SIGKILL)
+    replica.proc.wait(timeout=10)
+    wait_for(lambda: not replica.leftovers(), 30, "the replica's children to stop")
+
+
+def restart(replica: Stack) -> None:
+    replica.lines.clear()
+    replica.start(timeout=240)
+
+
+def test_requests_through_nginx_survive_a_replica_crash_and_restart(cluster) -> None:
+    url, replicas, _ = cluster
+    paths = ["/api/notes/", "/", "/_reflex_django/health", "/static/admin/css/base.css"]
+    total, threads = 2000, 4
+    failures: list[str] = []
+    done = 0
+    lock = threading.Lock()
+
+    def hammer(offset: int) -> None:
+        nonlocal done
+        with httpx.Client(base_url=url, timeout=30) as client:
+            for i in range(offset, total, threads):
+                try:
+                    answer = client.get(paths[i % len(paths)])
+                    ok = answer.status_code < 500
+                    what = f"{answer.status_code} {paths[i % len(paths)]}"
+                except httpx.HTTPError as exc:
+                    ok, what = False, f"{type(exc).__name__} {paths[i % len(paths)]}"
+                with lock:
+                    done += 1
+                    if not ok:
+                        failures.append(what)
+
+    workers = [threading.Thread(target=hammer, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    wait_for(lambda: done >= total // 4, 120, "a quarter of the requests")
+    crash(replicas[0])
+    wait_for(lambda: done >= total // 2, 120, "half of the requests")
+    restart(replicas[0])
+    for worker in workers:
+        worker.join(timeout=300)
+    print(f"{total} requests through nginx, a replica killed and restarted meanwhile: {len(failures)} failed")
+    # nginx retries what a dead replica could not answer on the other one.
+    assert len(failures) <= total // 100, failures[:20]
+
+
+def test_an_admin_edit_on_one_replica_shows_in_a_browser_on_any(cluster, browser, page, admin_password) -> None:
+    url, replicas, _ = cluster
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", admin_password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(f"{url}/notes")
+    page.fill("#note-title", "watched live")
+    page.click("#note-add")
+    page.wait_for_selector("text=watched live")
+    current = "watched live"
+    # The edit goes straight to each replica in turn (not through nginx): whichever
+    # holds the page's WebSocket, the other one made the change at least once.
+    for n, replica in enumerate(replicas):
+        # Another browser, signed in to the admin of this replica only.
+        admin = browser.new_context().new_page()
+        try:
+            admin.goto(f"{replica.front_door_url}/admin/login/?next=/admin/notes/note/")
+            admin.fill("#id_username", "admin")
+            admin.fill("#id_password", admin_password)
+            admin.click("input[type=submit]")
+            admin.click(f"#result_list tbody a:text-is('{current}')")
+            title = f"edited on replica {n + 1}"
+            admin.fill("#id_title", title)
+            started = time.monotonic()
+            admin.click("input[name=_save]")
+            admin.wait_for_selector(".messagelist .success")
+        finally:
+            admin.context.close()
+        page.wait_for_selector(f"text={title}", timeout=30_000)
+        current = title
+        print(f"an admin edit on replica {n + 1} showed in the browser after {time.monotonic() - started:.3f}s")
