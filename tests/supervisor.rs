@@ -725,6 +725,54 @@ fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
     assert_eq!(marker.survivors(), Vec::<i32>::new());
 }
 
+/// `run | less`, paused: the supervisor's stdout is a pipe nobody reads while a child
+/// floods its own output. The child is still drained and Ctrl-C still stops it all.
+#[test]
+fn a_stdout_nobody_reads_stalls_nothing() {
+    let marker = Marker::new("unread");
+    let mut spec = tempfile::NamedTempFile::new().unwrap();
+    let children = [fake("flood", &marker, &["flood"])];
+    spec.write_all(
+        serde_json::json!({"grace": "2s", "guardian": true, "children": children})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut process = Command::new(BIN)
+        .arg("__supervise")
+        .arg(spec.path())
+        .stdout(Stdio::piped()) // and never read
+        .spawn()
+        .unwrap();
+    // Long enough for the pipe (64 KiB) and the queue (4096 lines) to fill many times.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        marker.survivors().len(),
+        1,
+        "the flooding child is not running"
+    );
+    kill(Pid::from_raw(process.id() as i32), Signal::SIGINT).unwrap();
+    let asked = Instant::now();
+    let deadline = asked + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = process.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = process.kill();
+            panic!("Ctrl-C did not stop a supervisor whose stdout is not read");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    eprintln!(
+        "Ctrl-C with an unread stdout: stopped in {:?}",
+        asked.elapsed()
+    );
+    assert!(status.success(), "{status:?}");
+    let left = marker.wait_until_none_left(Duration::from_secs(10));
+    assert!(left.is_ok(), "left behind: {left:?}");
+}
+
 #[test]
 fn handles_can_be_shared_between_tasks() {
     fn shareable<T: Send + Sync + 'static>() {}

@@ -1,9 +1,18 @@
 //! Children's output: cut into whole lines, printed with an aligned coloured prefix
 //! (`django │ …`), and the last lines of each child kept for error reports.
+//!
+//! Printing never waits for the reader. Lines for the terminal go through a bounded
+//! queue to a thread of their own, so a stdout nobody reads (`run | less` paused, a
+//! stalled log collector) stalls only that thread: children's pipes are still drained,
+//! the front door still answers, Ctrl-C still works. While the queue is full, lines
+//! are dropped, and once output flows again one line says how many.
 
 use std::collections::VecDeque;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use owo_colors::{AnsiColors, OwoColorize};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -23,14 +32,17 @@ const COLORS: [AnsiColors; 6] = [
     AnsiColors::BrightRed,
 ];
 
-/// Where every child's lines go. One lock around the writer keeps lines whole even when
-/// children write at the same time.
+/// How many lines may wait for a slow reader before lines are dropped.
+pub const QUEUE: usize = 4096;
+
+/// Where every child's lines go. One lock around the bookkeeping keeps lines whole and
+/// in order even when children write at the same time.
 pub struct LogMux {
     inner: Mutex<Inner>,
 }
 
 struct Inner {
-    out: Box<dyn Write + Send>,
+    out: Sink,
     color: bool,
     keep: usize,
     children: Vec<ChildLog>,
@@ -42,15 +54,109 @@ struct ChildLog {
     last: VecDeque<String>,
 }
 
+/// Where printed lines go: straight into a writer that never blocks (memory), or to
+/// the thread that writes them to one that may (stdout).
+enum Sink {
+    Direct(Box<dyn Write + Send>),
+    Queued(Queue),
+}
+
+struct Queue {
+    lines: SyncSender<String>,
+    sent: u64,
+    /// Lines dropped since the last one that got through.
+    dropped: u64,
+    written: Arc<AtomicU64>,
+}
+
+impl Queue {
+    fn send(&mut self, line: String) -> bool {
+        match self.lines.try_send(line) {
+            Ok(()) => {
+                self.sent += 1;
+                true
+            }
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
+
+impl Sink {
+    fn emit(&mut self, line: String) {
+        match self {
+            // A closed or broken writer must not stop the children: drop the line.
+            Sink::Direct(out) => {
+                let _ = out.write_all(line.as_bytes());
+                let _ = out.flush();
+            }
+            Sink::Queued(queue) => {
+                // Where lines went missing, say so, in their place.
+                if queue.dropped > 0 {
+                    let note = format!(
+                        "reflex-django: {} lines of output were dropped while nobody read them\n",
+                        queue.dropped
+                    );
+                    if !queue.send(note) {
+                        queue.dropped += 1;
+                        return;
+                    }
+                    queue.dropped = 0;
+                }
+                if !queue.send(line) {
+                    queue.dropped += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The writing thread: whatever the reader's pace, only it waits.
+fn write_lines(mut out: Box<dyn Write + Send>, lines: Receiver<String>, written: Arc<AtomicU64>) {
+    for line in lines {
+        let _ = out.write_all(line.as_bytes());
+        let _ = out.flush();
+        written.fetch_add(1, Ordering::Release);
+    }
+}
+
 impl LogMux {
-    /// Prints to standard output; colours only when it is a terminal that wants them
-    /// (`anstream` strips them otherwise and honours `NO_COLOR`).
+    /// Prints to standard output, from a thread of its own; colours only when it is a
+    /// terminal that wants them (`anstream` strips them otherwise and honours
+    /// `NO_COLOR`).
     pub fn stdout() -> Self {
-        Self::new(Box::new(anstream::stdout()), true)
+        Self::threaded(Box::new(anstream::stdout()), true, QUEUE)
     }
 
-    /// Prints to `out` (e.g. a progress bar's `println`, or a buffer in tests).
+    /// Prints to `out` as lines come (a writer that never blocks: a buffer in tests).
     pub fn new(out: Box<dyn Write + Send>, color: bool) -> Self {
+        Self::with_sink(Sink::Direct(out), color)
+    }
+
+    /// Prints to `out` from a thread of its own, at most `capacity` lines behind; when
+    /// the writer is slower than that, lines are dropped (and counted), never waited for.
+    pub fn threaded(out: Box<dyn Write + Send>, color: bool, capacity: usize) -> Self {
+        let (lines, receiver) = std::sync::mpsc::sync_channel(capacity.max(1));
+        let written = Arc::new(AtomicU64::new(0));
+        let counter = written.clone();
+        let spawned = std::thread::Builder::new()
+            .name("reflex-django output".into())
+            .spawn(move || write_lines(out, receiver, counter));
+        match spawned {
+            Ok(_) => Self::with_sink(
+                Sink::Queued(Queue {
+                    lines,
+                    sent: 0,
+                    dropped: 0,
+                    written,
+                }),
+                color,
+            ),
+            // No thread to be had: print directly rather than not at all.
+            Err(_) => Self::with_sink(Sink::Direct(Box::new(anstream::stdout())), color),
+        }
+    }
+
+    fn with_sink(out: Sink, color: bool) -> Self {
         LogMux {
             inner: Mutex::new(Inner {
                 out,
@@ -58,6 +164,19 @@ impl LogMux {
                 keep: 200,
                 children: Vec::new(),
             }),
+        }
+    }
+
+    /// Waits (at most `deadline`) until the queued lines are written: the last words of
+    /// a run reach a reader that keeps up, and a stalled one delays the exit no longer.
+    pub fn drain(&self, deadline: Duration) {
+        let (sent, written) = match &self.lock().out {
+            Sink::Queued(q) => (q.sent, q.written.clone()),
+            Sink::Direct(_) => return,
+        };
+        let until = Instant::now() + deadline;
+        while written.load(Ordering::Acquire) < sent && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
@@ -113,21 +232,17 @@ impl LogMux {
             return;
         }
         let prefix = format!("{child:<width$} │");
-        let color = log.color;
-        // A closed or broken stdout must not stop the children: drop the line.
-        let _ = if inner.color {
-            writeln!(inner.out, "{} {text}", prefix.color(color))
+        let line = if inner.color {
+            format!("{} {text}\n", prefix.color(log.color))
         } else {
-            writeln!(inner.out, "{prefix} {text}")
+            format!("{prefix} {text}\n")
         };
-        let _ = inner.out.flush();
+        inner.out.emit(line);
     }
 
     /// Prints a line of our own (a status message), never cut in two by child output.
     pub fn message(&self, text: &str) {
-        let mut inner = self.lock();
-        let _ = writeln!(inner.out, "{text}");
-        let _ = inner.out.flush();
+        self.lock().out.emit(format!("{text}\n"));
     }
 
     /// The last `n` lines `child` wrote, oldest first.
@@ -145,6 +260,14 @@ impl LogMux {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+impl Drop for LogMux {
+    /// The last lines of a run (its shutdown report) reach a reader that keeps up; one
+    /// that does not read delays the exit by a second at most.
+    fn drop(&mut self) {
+        self.drain(Duration::from_secs(1));
     }
 }
 
@@ -261,6 +384,62 @@ pub async fn pump(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that does not read: every write waits until the test lets it through.
+    struct Stalled {
+        gate: Arc<(Mutex<bool>, std::sync::Condvar)>,
+        out: Captured,
+    }
+
+    impl Write for Stalled {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (open, cond) = &*self.gate;
+            let mut open = open.lock().unwrap();
+            while !*open {
+                open = cond.wait(open).unwrap();
+            }
+            self.out.write(buf)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_does_not_read_never_blocks_the_printer() {
+        let gate = Arc::new((Mutex::new(false), std::sync::Condvar::new()));
+        let out = Captured::default();
+        let writer = Stalled {
+            gate: gate.clone(),
+            out: out.clone(),
+        };
+        let mux = LogMux::threaded(Box::new(writer), false, 8);
+        mux.register("django");
+        let started = Instant::now();
+        for n in 0..10_000 {
+            mux.line("django", &format!("line {n}"), true);
+        }
+        mux.message("still here");
+        // Returned without the reader: the lines that did not fit were dropped.
+        let printing = started.elapsed();
+        assert_eq!(mux.last_lines("django", 1), vec!["line 9999"]);
+        // The reader comes back: what was queued is written, then the count of the
+        // dropped lines comes before the next line.
+        *gate.0.lock().unwrap() = true;
+        gate.1.notify_all();
+        mux.drain(Duration::from_secs(10));
+        mux.line("django", "after", true);
+        mux.drain(Duration::from_secs(10));
+        let text = out.text();
+        assert!(text.starts_with("django │ line 0\n"), "{text}");
+        assert!(
+            text.contains("lines of output were dropped while nobody read them"),
+            "{text}"
+        );
+        assert!(text.ends_with("django │ after\n"), "{text}");
+        eprintln!("10,000 lines to a stalled reader took {printing:?}");
+    }
 
     #[test]
     fn partial_writes_come_out_as_whole_lines() {
