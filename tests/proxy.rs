@@ -671,3 +671,40 @@ fn tokio_stream_from<T: Send + 'static>(
         rx.recv().await.map(|item| (item, rx))
     })
 }
+
+/// Writes `request` as is and reads the answer until the connection closes (or 5 s).
+async fn raw(addr: std::net::SocketAddr, request: &str) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test]
+async fn client_faults_are_answered_as_client_faults() {
+    let door = Door::start(echo_upstream("django").await, echo_upstream("reflex").await).await;
+    // CONNECT: the front door is no forward proxy.
+    let answer = raw(
+        door.addr,
+        "CONNECT example.com:443 HTTP/1.1\r\nhost: example.com:443\r\nconnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("allow: get, head"),
+        "{answer}"
+    );
+    // A chunked body whose chunk size is not hexadecimal: the client's fault (400), not
+    // "django did not answer" (502).
+    let answer = raw(
+        door.addr,
+        "POST /admin/x HTTP/1.1\r\nhost: a\r\ntransfer-encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(!answer.contains("did not answer"), "{answer}");
+    // The door still serves.
+    let (status, _, _) = get(door.addr, "/admin/", "*/*").await;
+    assert_eq!(status, 200);
+}

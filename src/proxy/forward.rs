@@ -112,6 +112,21 @@ impl Forwarder {
         client: SocketAddr,
         lifetime: Lifetime,
     ) -> Response<ResponseBody> {
+        if request.method() == Method::CONNECT {
+            // A tunnel request: the front door is no forward proxy.
+            let problem = Problem {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                headline: "CONNECT is not served here: this is the app's front door, not a proxy"
+                    .into(),
+                hint: "send the request itself (GET, POST, …) to this address".into(),
+            };
+            let mut response = page(&problem, request.headers()).map(body::own);
+            response.headers_mut().insert(
+                header::ALLOW,
+                HeaderValue::from_static("GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+            );
+            return response;
+        }
         let upstream = match self.handler(request.uri().path()) {
             Handler::Upstream(upstream) => upstream,
             Handler::Health => {
@@ -195,6 +210,15 @@ impl Forwarder {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
+            if reclaim.client_failed() {
+                return Err(Problem {
+                    status: StatusCode::BAD_REQUEST,
+                    headline: "the request body could not be read (malformed chunked encoding, or \
+                               the client stopped sending it)"
+                        .into(),
+                    hint: "send a well-formed body; this is not an error of the app".into(),
+                });
+            }
             let retry = error.is_connect().then(|| reclaim.take()).flatten();
             let Some(unread) = retry else {
                 return Err(Problem {

@@ -6,6 +6,7 @@
 //! untouched in the shared slot, or streaming to the one upstream that took it.
 
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
@@ -17,17 +18,29 @@ pub(crate) struct Replayable {
     slot: Arc<Mutex<Option<Incoming>>>,
     /// The body, once the upstream started reading it.
     taken: Option<Incoming>,
+    /// Set when reading the client's body failed (bad chunked encoding, a client gone).
+    client_failed: Arc<AtomicBool>,
 }
 
 /// The owner's handle: gets the body back when the request failed before reading it.
 pub(crate) struct Reclaim {
     slot: Arc<Mutex<Option<Incoming>>>,
+    client_failed: Arc<AtomicBool>,
 }
 
 pub(crate) fn replayable(body: Incoming) -> (Replayable, Reclaim) {
     let slot = Arc::new(Mutex::new(Some(body)));
-    let reclaim = Reclaim { slot: slot.clone() };
-    (Replayable { slot, taken: None }, reclaim)
+    let client_failed = Arc::new(AtomicBool::new(false));
+    let reclaim = Reclaim {
+        slot: slot.clone(),
+        client_failed: client_failed.clone(),
+    };
+    let body = Replayable {
+        slot,
+        taken: None,
+        client_failed,
+    };
+    (body, reclaim)
 }
 
 fn lock(slot: &Mutex<Option<Incoming>>) -> MutexGuard<'_, Option<Incoming>> {
@@ -39,6 +52,12 @@ impl Reclaim {
     /// The body, if nobody started reading it; otherwise the request cannot be retried.
     pub fn take(self) -> Option<Incoming> {
         lock(&self.slot).take()
+    }
+
+    /// Whether the request failed because the client's own body could not be read:
+    /// the client's fault, not the upstream's.
+    pub fn client_failed(&self) -> bool {
+        self.client_failed.load(Ordering::Relaxed)
     }
 }
 
@@ -55,7 +74,13 @@ impl Body for Replayable {
             this.taken = lock(&this.slot).take();
         }
         match &mut this.taken {
-            Some(body) => Pin::new(body).poll_frame(cx),
+            Some(body) => {
+                let frame = Pin::new(body).poll_frame(cx);
+                if let Poll::Ready(Some(Err(_))) = &frame {
+                    this.client_failed.store(true, Ordering::Relaxed);
+                }
+                frame
+            }
             None => Poll::Ready(None),
         }
     }
