@@ -708,3 +708,34 @@ async fn client_faults_are_answered_as_client_faults() {
     let (status, _, _) = get(door.addr, "/admin/", "*/*").await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn a_body_that_stops_arriving_is_abandoned_with_408() {
+    let limits = Limits {
+        body_idle_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let door = Door::start_with(
+        echo_upstream("django").await,
+        echo_upstream("reflex").await,
+        Duration::from_secs(1),
+        limits,
+    )
+    .await;
+    let mut stream = TcpStream::connect(door.addr).await.unwrap();
+    // 10 of the 100 bytes announced, then nothing.
+    stream
+        .write_all(b"POST /admin/x HTTP/1.1\r\nhost: a\r\ncontent-length: 100\r\n\r\n0123456789")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    eprintln!("a stalled body was answered after {:?}", started.elapsed());
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("stopped arriving"), "{answer}");
+    // The door still serves.
+    let (status, _, _) = get(door.addr, "/admin/", "*/*").await;
+    assert_eq!(status, 200);
+}

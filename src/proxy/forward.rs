@@ -201,7 +201,7 @@ impl Forwarder {
             wait_ready(&mut state, deadline)
                 .await
                 .map_err(|not_ready| not_ready_problem(upstream, hold, not_ready))?;
-            let (replay, reclaim) = replayable(body);
+            let (replay, reclaim) = replayable(body, self.front_door.limits.body_idle_timeout);
             let mut request = Request::new(replay);
             *request.method_mut() = method.clone();
             *request.uri_mut() = uri.clone();
@@ -210,6 +210,17 @@ impl Forwarder {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
+            if reclaim.client_stalled() {
+                return Err(Problem {
+                    status: StatusCode::REQUEST_TIMEOUT,
+                    headline: format!(
+                        "the request body stopped arriving for {}s",
+                        self.front_door.limits.body_idle_timeout.as_secs_f32()
+                    ),
+                    hint: "send the body without long pauses; this is not an error of the app"
+                        .into(),
+                });
+            }
             if reclaim.client_failed() {
                 return Err(Problem {
                     status: StatusCode::BAD_REQUEST,

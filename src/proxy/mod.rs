@@ -147,6 +147,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Largest request head (request line and headers); larger ones get `431`.
     pub max_header_bytes: usize,
+    /// A request body that stops arriving for this long is abandoned with `408`.
+    pub body_idle_timeout: Duration,
     /// After shutdown is asked, how long the front door still accepts connections
     /// while its health endpoint reports draining (`shutdown.drain_delay`).
     pub drain_delay: Duration,
@@ -160,6 +162,7 @@ impl Default for Limits {
             connect_timeout: Duration::from_secs(2),
             header_read_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
+            body_idle_timeout: Duration::from_secs(30),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
         }

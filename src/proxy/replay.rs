@@ -5,40 +5,66 @@
 //! it needs the body for that retry. The body is never buffered: it is either still
 //! untouched in the shared slot, or streaming to the one upstream that took it.
 
+use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use tokio::time::Sleep;
+
+/// Why reading the client's body failed, if it did.
+const READ_OK: u8 = 0;
+const READ_FAILED: u8 = 1;
+const READ_STALLED: u8 = 2;
+
+/// The error of a body the client stopped sending.
+#[derive(Debug)]
+pub(crate) struct Stalled(Duration);
+
+impl std::fmt::Display for Stalled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the client sent no body data for {:?}", self.0)
+    }
+}
+
+impl std::error::Error for Stalled {}
 
 pub(crate) struct Replayable {
     slot: Arc<Mutex<Option<Incoming>>>,
     /// The body, once the upstream started reading it.
     taken: Option<Incoming>,
-    /// Set when reading the client's body failed (bad chunked encoding, a client gone).
-    client_failed: Arc<AtomicBool>,
+    /// Set when reading the client's body failed (bad chunked encoding, a client gone)
+    /// or stalled for longer than `idle`.
+    client: Arc<AtomicU8>,
+    idle: Duration,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// The owner's handle: gets the body back when the request failed before reading it.
 pub(crate) struct Reclaim {
     slot: Arc<Mutex<Option<Incoming>>>,
-    client_failed: Arc<AtomicBool>,
+    client: Arc<AtomicU8>,
 }
 
-pub(crate) fn replayable(body: Incoming) -> (Replayable, Reclaim) {
+pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim) {
     let slot = Arc::new(Mutex::new(Some(body)));
-    let client_failed = Arc::new(AtomicBool::new(false));
+    let client = Arc::new(AtomicU8::new(READ_OK));
     let reclaim = Reclaim {
         slot: slot.clone(),
-        client_failed: client_failed.clone(),
+        client: client.clone(),
     };
     let body = Replayable {
         slot,
         taken: None,
-        client_failed,
+        client,
+        idle,
+        timer: None,
     };
     (body, reclaim)
 }
@@ -57,31 +83,53 @@ impl Reclaim {
     /// Whether the request failed because the client's own body could not be read:
     /// the client's fault, not the upstream's.
     pub fn client_failed(&self) -> bool {
-        self.client_failed.load(Ordering::Relaxed)
+        self.client.load(Ordering::Relaxed) == READ_FAILED
+    }
+
+    /// Whether the client stopped sending its body for longer than the idle limit.
+    pub fn client_stalled(&self) -> bool {
+        self.client.load(Ordering::Relaxed) == READ_STALLED
     }
 }
 
 impl Body for Replayable {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = self.get_mut();
         if this.taken.is_none() {
             this.taken = lock(&this.slot).take();
         }
-        match &mut this.taken {
-            Some(body) => {
-                let frame = Pin::new(body).poll_frame(cx);
-                if let Poll::Ready(Some(Err(_))) = &frame {
-                    this.client_failed.store(true, Ordering::Relaxed);
-                }
-                frame
+        let Some(body) = &mut this.taken else {
+            return Poll::Ready(None);
+        };
+        match Pin::new(body).poll_frame(cx) {
+            Poll::Ready(Some(Err(e))) => {
+                this.client.store(READ_FAILED, Ordering::Relaxed);
+                Poll::Ready(Some(Err(e.into())))
             }
-            None => Poll::Ready(None),
+            Poll::Ready(frame) => {
+                this.timer = None; // data came: the idle clock starts again
+                Poll::Ready(frame.map(|f| f.map_err(Into::into)))
+            }
+            Poll::Pending => {
+                // Nothing from the client yet: it may take `idle`, not for ever.
+                let idle = this.idle;
+                let timer = this
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        this.client.store(READ_STALLED, Ordering::Relaxed);
+                        Poll::Ready(Some(Err(Box::new(Stalled(idle)))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
         }
     }
 
