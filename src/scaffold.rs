@@ -265,8 +265,9 @@ impl Names {
     }
 }
 
-/// Every file of the project, rendered: `(relative path, text)`.
-pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
+/// The template engine of the files we write (`init`, `deploy`): files keep their
+/// final newline.
+pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_syntax(
         minijinja::syntax::SyntaxConfig::builder()
@@ -274,6 +275,12 @@ pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
             .build()
             .expect("valid syntax config"),
     );
+    env
+}
+
+/// Every file of the project, rendered: `(relative path, text)`.
+pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
+    let env = environment();
     let names = minijinja::Value::from(minijinja::value::Serde(names));
     TEMPLATES
         .iter()

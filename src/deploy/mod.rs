@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 
-use minijinja::Environment;
 use serde::Serialize;
 
 use crate::error::{Context, Error, Result};
@@ -159,13 +158,7 @@ struct Values<'a> {
 }
 
 fn render(site: &Site, kind: &str, templates: &[(&str, &str)]) -> Result<Vec<Generated>> {
-    let mut env = Environment::new();
-    env.set_syntax(
-        minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-            .expect("valid syntax config"),
-    );
+    let env = crate::scaffold::environment();
     let context = Values {
         site,
         upstream_name: site.name.replace('-', "_"),
