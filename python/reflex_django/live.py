@@ -53,6 +53,8 @@ S = TypeVar("S")
 
 # model label -> the full names of the refresh events that watch it
 _watchers: dict[str, set[str]] = {}
+# every refresh event name (looked up on each event)
+_refresh_events: set[str] = set()
 # refresh event name -> the tokens of this worker's clients that ran it
 _subscribers: dict[str, set[str]] = {}
 _listener: asyncio.Task[None] | None = None
@@ -80,6 +82,7 @@ def live_updates(*models: Any, refresh: str) -> Callable[[S], S]:
         event = format_event_handler(handler)  # the name the browser sends it by
         for model in models:
             _watchers.setdefault(_label(model), set()).add(event)
+        _refresh_events.add(event)
         return state
 
     return register
@@ -98,9 +101,9 @@ def _label(model: Any) -> str:
 def note_event(app: Any, token: str, event_name: str) -> None:
     """The event bridge saw `event_name` for `token` (on the event loop): subscribe the
     client if it is a refresh handler, and make sure this worker listens."""
-    if not _watchers:
+    if not _refresh_events:
         return
-    if any(event_name in events for events in _watchers.values()):
+    if event_name in _refresh_events:
         _subscribers.setdefault(event_name, set()).add(token)
     _ensure_listener(app)
 

@@ -21,7 +21,7 @@ use super::frontend::Frontend;
 use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
 use super::hot::{self, Entry, Hot};
 use super::pages::{Problem, page};
-use super::replay::{Replayable, replayable};
+use super::replay::{ClientBody, Replayable, replayable};
 use super::routes::{HEALTH_PATH, Prefix, Route, Serve, is_reflex_backend};
 use super::server::Lifetime;
 use super::state::{NotReady, wait_ready};
@@ -210,25 +210,28 @@ impl Forwarder {
                 Ok(response) => return Ok(response),
                 Err(error) => error,
             };
-            if reclaim.client_stalled() {
-                return Err(Problem {
-                    status: StatusCode::REQUEST_TIMEOUT,
-                    headline: format!(
-                        "the request body stopped arriving for {}s",
-                        self.front_door.limits.body_idle_timeout.as_secs_f32()
-                    ),
-                    hint: "send the body without long pauses; this is not an error of the app"
-                        .into(),
-                });
-            }
-            if reclaim.client_failed() {
-                return Err(Problem {
-                    status: StatusCode::BAD_REQUEST,
-                    headline: "the request body could not be read (malformed chunked encoding, or \
-                               the client stopped sending it)"
-                        .into(),
-                    hint: "send a well-formed body; this is not an error of the app".into(),
-                });
+            match reclaim.client_body() {
+                ClientBody::Fine => {}
+                ClientBody::Stalled => {
+                    return Err(Problem {
+                        status: StatusCode::REQUEST_TIMEOUT,
+                        headline: format!(
+                            "the request body stopped arriving for {}s",
+                            self.front_door.limits.body_idle_timeout.as_secs_f32()
+                        ),
+                        hint: "send the body without long pauses; this is not an error of the app"
+                            .into(),
+                    });
+                }
+                ClientBody::Failed => {
+                    return Err(Problem {
+                        status: StatusCode::BAD_REQUEST,
+                        headline: "the request body could not be read (malformed chunked \
+                                   encoding, or the client stopped sending it)"
+                            .into(),
+                        hint: "send a well-formed body; this is not an error of the app".into(),
+                    });
+                }
             }
             let retry = error.is_connect().then(|| reclaim.take()).flatten();
             let Some(unread) = retry else {

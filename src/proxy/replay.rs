@@ -10,7 +10,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -18,10 +17,16 @@ use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
 use tokio::time::Sleep;
 
-/// Why reading the client's body failed, if it did.
-const READ_OK: u8 = 0;
-const READ_FAILED: u8 = 1;
-const READ_STALLED: u8 = 2;
+/// How reading the client's body went, as far as the upstream request got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum ClientBody {
+    Fine = 0,
+    /// It could not be read (bad chunked encoding, a client gone).
+    Failed = 1,
+    /// Nothing came for longer than the idle limit.
+    Stalled = 2,
+}
 
 /// The error of a body the client stopped sending.
 #[derive(Debug)]
@@ -54,7 +59,7 @@ pub(crate) struct Reclaim {
 
 pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim) {
     let slot = Arc::new(Mutex::new(Some(body)));
-    let client = Arc::new(AtomicU8::new(READ_OK));
+    let client = Arc::new(AtomicU8::new(ClientBody::Fine as u8));
     let reclaim = Reclaim {
         slot: slot.clone(),
         client: client.clone(),
@@ -80,15 +85,14 @@ impl Reclaim {
         lock(&self.slot).take()
     }
 
-    /// Whether the request failed because the client's own body could not be read:
-    /// the client's fault, not the upstream's.
-    pub fn client_failed(&self) -> bool {
-        self.client.load(Ordering::Relaxed) == READ_FAILED
-    }
-
-    /// Whether the client stopped sending its body for longer than the idle limit.
-    pub fn client_stalled(&self) -> bool {
-        self.client.load(Ordering::Relaxed) == READ_STALLED
+    /// How reading the client's body went: when it failed or stalled, a failed
+    /// request is the client's fault, not the upstream's.
+    pub fn client_body(&self) -> ClientBody {
+        match self.client.load(Ordering::Relaxed) {
+            1 => ClientBody::Failed,
+            2 => ClientBody::Stalled,
+            _ => ClientBody::Fine,
+        }
     }
 }
 
@@ -109,7 +113,8 @@ impl Body for Replayable {
         };
         match Pin::new(body).poll_frame(cx) {
             Poll::Ready(Some(Err(e))) => {
-                this.client.store(READ_FAILED, Ordering::Relaxed);
+                this.client
+                    .store(ClientBody::Failed as u8, Ordering::Relaxed);
                 Poll::Ready(Some(Err(e.into())))
             }
             Poll::Ready(frame) => {
@@ -124,7 +129,8 @@ impl Body for Replayable {
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(idle)));
                 match timer.as_mut().poll(cx) {
                     Poll::Ready(()) => {
-                        this.client.store(READ_STALLED, Ordering::Relaxed);
+                        this.client
+                            .store(ClientBody::Stalled as u8, Ordering::Relaxed);
                         Poll::Ready(Some(Err(Box::new(Stalled(idle)))))
                     }
                     Poll::Pending => Poll::Pending,
