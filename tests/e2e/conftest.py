@@ -95,15 +95,41 @@ def slow(request):
     return JsonResponse({"slow": "done"})
 """
 
+COUNTER_PAGE = """
+
+
+class CounterState(rx.State):
+    \"\"\"A value that lives only in Reflex's state (memory, disk or Redis).\"\"\"
+
+    count: int = 0
+
+    @rx.event
+    def bump(self):
+        self.count += 1
+
+
+def counter() -> rx.Component:
+    return rx.vstack(
+        rx.text(CounterState.count, id="count"),
+        rx.button("+1", on_click=CounterState.bump, id="bump"),
+    )
+
+
+app.add_page(counter, route="/counter")
+"""
+
+
 @pytest.fixture(scope="session")
 def prod_root(demo_root, tmp_path_factory, run_env) -> Path:
-    """A copy of the demo with a slow Django view, built for production once for every
-    test that serves it."""
+    """A copy of the demo with a slow Django view and a counter page, built for
+    production once for every test that serves it."""
     root = tmp_path_factory.mktemp("prod") / "demo"
     shutil.copytree(demo_root, root, symlinks=True, ignore=shutil.ignore_patterns("staticfiles"))
     views, urls = root / "notes" / "views.py", root / "notes" / "urls.py"
     views.write_text(views.read_text() + SLOW_VIEW)
     urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),"))
+    [app_module] = [p for p in root.glob("*/*.py") if "app = rx.App(" in p.read_text()]
+    app_module.write_text(app_module.read_text() + COUNTER_PAGE)
     built = subprocess.run([binary(), "build"], cwd=root, env=run_env, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout + built.stderr
     assert "talks to the origin that serves it" in built.stdout, built.stdout
