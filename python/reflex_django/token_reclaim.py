@@ -13,7 +13,8 @@ named after its instance id, and a marker key saying that it does. Redis drops a
 subscription as soon as its connection closes, which the kernel does when the process
 dies: "a marker but no subscriber" is a prompt, exact sign that the owner is gone.
 Before Reflex links a token, a record whose owner is gone in that sense is deleted
-(only if it is still the same record), and Reflex links the tab under its own token.
+(only if it is still the same record), and Reflex links the tab under its own token. A
+record whose owner still runs is given a moment to go (see `release_if_orphaned`).
 An owner without a marker (a worker that does not run this code, e.g. during a rolling
 upgrade) is left to Reflex's rule.
 """
@@ -33,6 +34,10 @@ _PREFIX = "reflex_django:worker:"
 MARKER_TTL = 3600
 # How long a link waits for this worker's own subscription (first link only).
 SUBSCRIBE_DEADLINE = 2.0
+# How long a link waits for a live worker to let go of the token's record, and how
+# often it looks; a duplicate tab gets its new token after this long.
+PATIENCE = 2.0
+RECHECK = 0.05
 
 # Delete KEYS[1] only if it still holds ARGV[1]: a record a live worker wrote in the
 # meantime is never removed.
@@ -82,30 +87,44 @@ def reclaim(manager: Any) -> bool:
 
 
 async def release_if_orphaned(manager: Any, token: str) -> bool:
-    """Delete the token's socket record if the worker that wrote it is gone."""
+    """Make way for linking `token` here when another worker's record holds it.
+
+    A worker that is gone (a marker but no subscriber) has its record deleted. A worker
+    that still runs may be about to let go: when a replica's front door dies first, its
+    Reflex workers see the socket close an instant later and delete their record, or
+    die themselves. So for up to `PATIENCE` the record is looked at again; a record
+    that outlives that belongs to a live tab, and Reflex's duplicate-tab rule decides.
+    """
     key = manager._get_redis_key(token)
-    raw = await manager.redis.get(key)
-    if not raw:
-        return False
-    try:
-        owner = pickle.loads(raw).instance_id  # Reflex's own record, as Reflex reads it
-    except Exception:
-        return False
-    if owner == manager.instance_id:
-        return False
-    async with manager.redis.pipeline(transaction=False) as pipe:
-        pipe.exists(marker(owner))
-        pipe.pubsub_numsub(channel(owner))
-        marked, [(_, listeners)] = await pipe.execute()
-    if not marked or listeners:
-        return False
-    if not await manager.redis.eval(_DELETE_IF_SAME, 1, key, raw):
-        return False
-    cached = manager.token_to_socket.get(token)
-    if cached is not None and cached.instance_id == owner:
-        manager.token_to_socket.pop(token, None)
-    logger.info("reflex-django: a tab reconnected after its worker stopped; it keeps its state")
-    return True
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + PATIENCE
+    while True:
+        raw = await manager.redis.get(key)
+        if not raw:
+            return False
+        try:
+            owner = pickle.loads(raw).instance_id  # Reflex's own record, as Reflex reads it
+        except Exception:
+            return False
+        if owner == manager.instance_id:
+            return False
+        async with manager.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(marker(owner))
+            pipe.pubsub_numsub(channel(owner))
+            marked, [(_, listeners)] = await pipe.execute()
+        if not marked:
+            return False  # not a worker that runs this code: Reflex's rule
+        if not listeners:
+            if not await manager.redis.eval(_DELETE_IF_SAME, 1, key, raw):
+                continue  # it changed meanwhile: look again
+            cached = manager.token_to_socket.get(token)
+            if cached is not None and cached.instance_id == owner:
+                manager.token_to_socket.pop(token, None)
+            logger.info("reflex-django: a tab reconnected after its worker stopped; it keeps its state")
+            return True
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(RECHECK)
 
 
 class _Presence:

@@ -4,6 +4,7 @@ the killed worker is a separate process that gets SIGKILL."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -24,12 +25,15 @@ import redis.asyncio
 from reflex.utils.token_manager import RedisTokenManager
 from reflex_django import token_reclaim
 
-async def main(url, token, wrap):
+async def main(url, token, wrap, lets_go_after):
     manager = RedisTokenManager(redis.asyncio.from_url(url))
     if wrap == "yes":
         token_reclaim.reclaim(manager)
     assert await manager.link_token_to_sid(token, "sid-of-the-first-worker") is None
     print("linked", flush=True)
+    if lets_go_after != "never":  # its socket closes, as after its front door died
+        await asyncio.sleep(float(lets_go_after))
+        await manager.disconnect_token(token, "sid-of-the-first-worker")
     await asyncio.sleep(3600)
 
 asyncio.run(main(*sys.argv[1:]))
@@ -60,11 +64,11 @@ async def manager(redis_server: Redis) -> AsyncIterator[Any]:
     await manager.close()
 
 
-def first_worker(url: str, token: str, *, reclaims: bool) -> subprocess.Popen[str]:
+def first_worker(url: str, token: str, *, reclaims: bool, lets_go_after: float | None = None) -> subprocess.Popen[str]:
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
     worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER, url, token, "yes" if reclaims else "no"],
+        [sys.executable, "-c", WORKER, url, token, "yes" if reclaims else "no", str(lets_go_after or "never")],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
@@ -86,7 +90,8 @@ async def owner(manager: Any, token: str) -> str | None:
     return None if raw is None else pickle.loads(raw).instance_id
 
 
-async def test_a_tab_whose_worker_was_killed_keeps_its_token(manager: Any, redis_server: Redis) -> None:
+async def test_a_tab_whose_worker_was_killed_keeps_its_token(manager: Any, redis_server: Redis, monkeypatch) -> None:
+    monkeypatch.setattr(token_reclaim, "PATIENCE", 0.3)
     worker = first_worker(redis_server.url, "tab-1", reclaims=True)
     try:
         # While the first worker lives, a second tab with the same token is a duplicate
@@ -100,6 +105,24 @@ async def test_a_tab_whose_worker_was_killed_keeps_its_token(manager: Any, redis
     assert await manager.link_token_to_sid("tab-1", "sid-after-the-crash") is None
     assert await owner(manager, "tab-1") == manager.instance_id
     assert manager.token_to_sid["tab-1"] == "sid-after-the-crash"
+
+
+async def test_a_link_waits_a_moment_for_a_worker_that_is_going(manager: Any, redis_server: Redis) -> None:
+    """A replica's front door dies first; its Reflex workers follow an instant later,
+    or see the socket close and drop the record. Either way the tab keeps its token."""
+    for token, going in (("tab-5", "killed"), ("tab-6", "lets go")):
+        worker = first_worker(redis_server.url, token, reclaims=True, lets_go_after=0.5 if going == "lets go" else None)
+        try:
+            link = asyncio.ensure_future(manager.link_token_to_sid(token, "sid-after-the-crash"))
+            await asyncio.sleep(0.3)
+            assert not link.done(), f"{going}: linked before the first worker went"
+            if going == "killed":
+                kill(worker)
+            assert await asyncio.wait_for(link, 5) is None, going
+            assert await owner(manager, token) == manager.instance_id, going
+        finally:
+            if worker.poll() is None:
+                kill(worker)
 
 
 async def test_a_worker_without_the_rule_is_left_to_reflex(manager: Any, redis_server: Redis) -> None:

@@ -149,6 +149,10 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// A request body that stops arriving for this long is abandoned with `408`.
     pub body_idle_timeout: Duration,
+    /// How long a child may take to start its answer once it has the whole request;
+    /// then the client gets `504`. A WebSocket or a streamed answer, once begun, is
+    /// not limited.
+    pub upstream_timeout: Duration,
     /// After shutdown is asked, how long the front door still accepts connections
     /// while its health endpoint reports draining (`shutdown.drain_delay`).
     pub drain_delay: Duration,
@@ -163,6 +167,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
             body_idle_timeout: Duration::from_secs(30),
+            upstream_timeout: Duration::from_secs(60),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
         }

@@ -12,6 +12,9 @@ use super::{Mode, Stack};
 
 /// The ASGI wrapper module written into the run's private directory.
 pub const ASGI_MODULE: &str = "reflex_django_dev_asgi";
+/// Answered `alive` by [`ASGI_MODULE`] itself, without Django: the readiness and
+/// liveness checks of the Django child.
+pub const ALIVE_PATH: &str = "/_reflex_django/alive";
 const ASGI_SOURCE: &str = include_str!("django_asgi.py");
 
 /// Which server runs Django, after `auto` is resolved.

@@ -4,7 +4,8 @@ Imported by uvicorn or granian as `reflex_django_dev_asgi:application`. Loads th
 project's own ASGI app (`REFLEX_DJANGO_ASGI_APP`, "module:attribute") or Django's
 default one, and in DEBUG serves /static/ the way `runserver` does, so the admin has
 its CSS under a bare ASGI server too. Paths under /_reflex_django/ reach the package's
-own views even when the project's URLconf does not include them.
+own views even when the project's URLconf does not include them; /_reflex_django/alive
+answers the supervisor's checks without Django.
 
 Only the front door connects (the server listens on 127.0.0.1), and it replaces the
 `X-Forwarded-For`/`-Proto` headers with the client and scheme it determined (trusting
@@ -14,6 +15,10 @@ from them, under either server.
 
 import importlib
 import os
+
+# The supervisor's readiness and liveness checks (`ALIVE_PATH` in django.rs): answered
+# here, by the server's event loop, so they never reach Django's URLconf or its log.
+ALIVE_PATH = "/_reflex_django/alive"
 
 import django
 from django.apps import apps
@@ -60,7 +65,18 @@ def _load():
         pass
     else:
         app = with_package_views(app)
-    return _forwarded(app)
+    return _alive(_forwarded(app))
+
+
+def _alive(app):
+    async def application(scope, receive, send):
+        if scope["type"] == "http" and scope.get("path") == ALIVE_PATH:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+            await send({"type": "http.response.body", "body": b"alive"})
+            return
+        return await app(scope, receive, send)
+
+    return application
 
 
 application = _load()
