@@ -842,3 +842,32 @@ async fn a_child_that_takes_too_long_to_answer_gets_a_504() {
     let json: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(json["body_len"], 40);
 }
+
+#[tokio::test]
+async fn django_gets_the_front_doors_key_and_a_host_always() {
+    let door = two_echoes().await;
+    // A client that knows the header's name gains nothing by sending it.
+    let answer = raw(
+        door.addr,
+        "GET /admin/x HTTP/1.0\r\nx-reflex-django-front-door: guessed\r\n\r\n",
+    )
+    .await;
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["headers"]["x-reflex-django-front-door"], "the-key");
+    // HTTP/1.0 without Host: the public host, not the upstream's address.
+    assert_eq!(json["headers"]["host"], "public.test:8000");
+    assert_eq!(json["headers"]["x-forwarded-host"], "public.test:8000");
+
+    // Reflex never gets it.
+    let answer = raw(
+        door.addr,
+        "GET /_event/x HTTP/1.0\r\nx-reflex-django-front-door: guessed\r\n\r\n",
+    )
+    .await;
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["upstream"], "reflex");
+    assert!(
+        json["headers"].get("x-reflex-django-front-door").is_none(),
+        "{json}"
+    );
+}

@@ -12,7 +12,7 @@ use owo_colors::OwoColorize;
 use super::GlobalArgs;
 use crate::config::{Config, FlagValue};
 use crate::error::{Context, Error, Result};
-use crate::proxy::{self, FrontDoor, Frontend, Limits, Pages, Upstream};
+use crate::proxy::{self, FrontDoor, Frontend, HeaderValue, Limits, Pages, Upstream};
 use crate::stack::console::Console;
 use crate::stack::{Mode, Stack, django, live, reflex};
 use crate::supervisor::{
@@ -152,7 +152,9 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let mut news = supervisor.subscribe();
     console.starting("django");
     console.starting("reflex");
-    let django = supervisor.spawn(django_spec(&stack, &console)?)?;
+    // Shared with Django only: it believes forwarded headers from the front door alone.
+    let django_key = crate::random::hex_token::<16>()?;
+    let django = supervisor.spawn(django_spec(&stack, &console, &django_key)?)?;
     let reflex = supervisor.spawn(reflex_spec(&stack, &console))?;
     let _live = live::LiveRun::record(&stack)?;
 
@@ -174,6 +176,8 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         pages,
         hold_timeout: config.proxy.hold_timeout.0,
         trusted_proxies: config.proxy.trusted_proxies.iter().map(|c| c.0).collect(),
+        public_host: public_host(&stack),
+        django_key: HeaderValue::try_from(django_key).ok(),
         limits: Limits {
             upstream_timeout: config.proxy.upstream_timeout.0,
             body_idle_timeout: config.proxy.body_timeout.0,
@@ -352,8 +356,18 @@ fn reflex_workers(stack: &Stack) -> String {
     }
 }
 
-fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
-    let plan = django::plan(stack, stack.django_server, stack.ports.django)?;
+/// The authority of the app's public address (`localhost:8000`, `example.com`).
+fn public_host(stack: &Stack) -> HeaderValue {
+    let url = stack.app_url();
+    let authority = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    HeaderValue::from_str(authority.trim_end_matches('/'))
+        .unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+}
+
+fn django_spec(stack: &Stack, console: &Console, key: &str) -> Result<ChildSpec> {
+    let mut plan = django::plan(stack, stack.django_server, stack.ports.django)?;
+    plan.env
+        .push((django::FRONT_DOOR_KEY_VAR.into(), key.into()));
     let config = &stack.resolved.config;
     // Under uvicorn and granian our ASGI module answers the check itself, so Django
     // logs no `Not Found` for it; `runserver` is only asked whether it listens.

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::body::{self, Own, ResponseBody};
 use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
-use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
+use super::headers::{FRONT_DOOR_KEY, add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
 use super::hot::{self, Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{ClientBody, Replayable, replayable};
@@ -159,8 +159,26 @@ impl Forwarder {
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (parts, body) = request.into_parts();
         let mut headers = parts.headers;
+        let door = &self.front_door;
         strip_hop_by_hop(&mut headers, upgrade.as_ref());
-        set_forwarded(&mut headers, client.ip(), &self.front_door.trusted_proxies);
+        if !headers.contains_key(header::HOST) {
+            // HTTP/1.0: else the upstream would see its own internal address.
+            let named = parts
+                .uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+            headers.insert(
+                header::HOST,
+                named.unwrap_or_else(|| door.public_host.clone()),
+            );
+        }
+        set_forwarded(&mut headers, client.ip(), &door.trusted_proxies);
+        headers.remove(FRONT_DOOR_KEY);
+        if std::ptr::eq(upstream, &door.django)
+            && let Some(key) = &door.django_key
+        {
+            headers.insert(FRONT_DOOR_KEY, key.clone());
+        }
         let uri = upstream_uri(upstream.addr, &parts.uri);
 
         let mut response = match self.send(upstream, parts.method, uri, &headers, body).await {
