@@ -17,6 +17,7 @@ pub mod progress;
 pub mod project;
 pub mod proxy;
 pub mod python;
+pub mod random;
 pub mod scaffold;
 pub mod stack;
 pub mod supervisor;

@@ -356,23 +356,14 @@ pub fn write_env_file(dir: &Path) -> Result<bool> {
 
 /// 50 characters from the kernel's random source, like Django's own generator.
 fn secret_key() -> Result<String> {
-    use std::io::Read;
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)";
-    let mut bytes = [0u8; 50];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("cannot read /dev/urandom for the secret key")?;
     // 256 % 49 != 0, so reject the bytes that would bias the choice.
     let limit = 256 - 256 % CHARS.len();
     let mut key = String::new();
-    let mut pool = bytes.to_vec();
+    let mut pool = crate::random::bytes::<50>()?.to_vec();
     while key.len() < 50 {
         if pool.is_empty() {
-            let mut more = [0u8; 16];
-            std::fs::File::open("/dev/urandom")
-                .and_then(|mut f| f.read_exact(&mut more))
-                .context("cannot read /dev/urandom for the secret key")?;
-            pool.extend_from_slice(&more);
+            pool.extend_from_slice(&crate::random::bytes::<16>()?);
         }
         let b = pool.pop().expect("refilled") as usize;
         if b < limit {

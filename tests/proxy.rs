@@ -739,3 +739,135 @@ async fn a_body_that_stops_arriving_is_abandoned_with_408() {
     let (status, _, _) = get(door.addr, "/admin/", "*/*").await;
     assert_eq!(status, 200);
 }
+
+/// An upstream whose first `dies` connections end as a crash would: the request is
+/// read, then the connection closes without an answer. Later ones get the echo.
+async fn dies_then_echoes(dies: usize) -> std::net::SocketAddr {
+    let (listener, addr) = local_listener().await;
+    tokio::spawn(async move {
+        for _ in 0..dies {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head).await;
+            drop(stream);
+        }
+        start_echo(listener, "django");
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_get_whose_child_died_before_answering_is_sent_again() {
+    let door = Door::start(dies_then_echoes(1).await, hello_upstream().await).await;
+    let (status, _, body) = get(door.addr, "/api/items", "*/*").await;
+    assert_eq!(status, 200, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["method"], "GET");
+
+    // Only once: a request that kills its child each time is not sent a third time.
+    let door = Door::start(dies_then_echoes(2).await, hello_upstream().await).await;
+    let (status, _, body) = get(door.addr, "/api/items", "*/*").await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body.starts_with("django did not answer"), "{body}");
+}
+
+#[tokio::test]
+async fn a_post_whose_child_died_before_answering_is_not_sent_again() {
+    let door = Door::start(dies_then_echoes(1).await, hello_upstream().await).await;
+    let request = Request::post("/api/items")
+        .header("host", "app.test")
+        .body(Full::new(Bytes::from_static(b"charge the card")))
+        .unwrap();
+    let response = send(door.addr, request).await;
+    assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
+    // The next request finds the child back.
+    let (status, _, _) = get(door.addr, "/api/items", "*/*").await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_child_that_takes_too_long_to_answer_gets_a_504() {
+    // Reads requests, never answers.
+    let (listener, silent) = local_listener().await;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let limits = Limits {
+        upstream_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    };
+    let door = Door::spec(silent, echo_upstream("reflex").await)
+        .limits(limits.clone())
+        .start()
+        .await;
+    let started = Instant::now();
+    let (status, _, body) = get(door.addr, "/admin/", "*/*").await;
+    eprintln!(
+        "a silent child was answered for after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
+    assert!(
+        body.starts_with("django did not answer within 0.3s"),
+        "{body}"
+    );
+    assert!(body.contains("proxy.upstream_timeout"), "{body}");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+
+    // The time limit starts once the child has the whole request: an upload slower
+    // than the limit is not cut off.
+    let door = Door::spec(echo_upstream("django").await, hello_upstream().await)
+        .limits(limits)
+        .start()
+        .await;
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let chunk = Frame::data(Bytes::from_static(b"0123456789"));
+            let _ = tx.send(Ok::<_, std::io::Error>(chunk)).await;
+        }
+    });
+    let chunks = tokio_stream_from(rx);
+    let request = Request::post("/api/upload")
+        .header("host", "app.test")
+        .body(StreamBody::new(chunks))
+        .unwrap();
+    let response = send(door.addr, request).await;
+    assert_eq!(response.status(), 200);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let json: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["body_len"], 40);
+}
+
+#[tokio::test]
+async fn django_gets_the_front_doors_key_and_a_host_always() {
+    let door = two_echoes().await;
+    // A client that knows the header's name gains nothing by sending it.
+    let answer = raw(
+        door.addr,
+        "GET /admin/x HTTP/1.0\r\nx-reflex-django-front-door: guessed\r\n\r\n",
+    )
+    .await;
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["headers"]["x-reflex-django-front-door"], "the-key");
+    // HTTP/1.0 without Host: the public host, not the upstream's address.
+    assert_eq!(json["headers"]["host"], "public.test:8000");
+    assert_eq!(json["headers"]["x-forwarded-host"], "public.test:8000");
+
+    // Reflex never gets it.
+    let answer = raw(
+        door.addr,
+        "GET /_event/x HTTP/1.0\r\nx-reflex-django-front-door: guessed\r\n\r\n",
+    )
+    .await;
+    let json: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["upstream"], "reflex");
+    assert!(
+        json["headers"].get("x-reflex-django-front-door").is_none(),
+        "{json}"
+    );
+}

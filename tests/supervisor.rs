@@ -12,8 +12,8 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use reflex_django::config::{Restart, Seconds, Shutdown};
 use reflex_django::supervisor::{
-    Captured, ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux, Options, Probe,
-    State, Supervisor, Watch,
+    AliveCheck, Captured, ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux,
+    Options, Probe, State, Supervisor, Watch,
 };
 use tokio::sync::broadcast;
 
@@ -209,7 +209,7 @@ async fn a_crashing_child_backs_off_then_gives_up_with_its_last_lines() {
     assert!(
         error
             .message()
-            .contains("crashy keeps crashing: it exited 4 times within 60s (last: exit code 1)"),
+            .contains("crashy keeps crashing: 4 times within 60s (last: exited with exit code 1)"),
         "{report}"
     );
     assert!(report.contains("booting the app"), "{report}");
@@ -434,6 +434,67 @@ async fn a_killed_server_is_restarted_and_ready_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_answering_is_restarted_by_its_liveness_checks() {
+    let marker = Marker::new("hung");
+    let (sup, _) = supervisor(Duration::from_secs(1), false).await;
+    let mut events = sup.subscribe();
+    let port = reflex_django::ports::free_local_port().unwrap();
+    let mut spec = fake("server", &marker, &["serve", "0"]);
+    spec.env.push(("PORT".into(), port.to_string()));
+    spec.ready = Probe::Http {
+        port,
+        path: "/ping".into(),
+        expect: Expect::Body("pong".into()),
+    };
+    spec.alive = Some(AliveCheck {
+        probe: spec.ready.clone(),
+        every: Seconds(Duration::from_millis(100)),
+        timeout: Seconds(Duration::from_millis(300)),
+        failures: 3,
+    });
+    let child = sup.spawn(spec).unwrap();
+    let mut state = child.state();
+    state.wait_for(|s| *s == State::Ready).await.unwrap();
+    // Answering checks keeps it running.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let first = child.pid().unwrap();
+    assert_eq!(*state.borrow(), State::Ready);
+
+    // Frozen, as by a debugger or a deadlock: it still holds its port, answers nothing.
+    child.signal(Signal::SIGSTOP).await.unwrap();
+    let stopped = Instant::now();
+    let (why, _) = next_event(
+        &mut events,
+        "server",
+        Duration::from_secs(20),
+        |k| match k {
+            EventKind::Unresponsive { why } => Some(why.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    eprintln!(
+        "a frozen server was found out after {:?}: {why}",
+        stopped.elapsed()
+    );
+    assert!(why.contains("/ping"), "{why}");
+    assert!(why.contains("3 checks in a row"), "{why}");
+    next_event(
+        &mut events,
+        "server",
+        Duration::from_secs(10),
+        |k| match k {
+            EventKind::Restarting { attempt: 1, .. } => Some(()),
+            _ => None,
+        },
+    )
+    .await;
+    state.wait_for(|s| *s == State::Ready).await.unwrap();
+    assert_ne!(child.pid().unwrap(), first);
+    shut_down_and_check(&sup, &marker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_on_crash_ends_the_run_with_the_report() {
     let marker = Marker::new("exit-on-crash");
     let (sup, _) = supervisor(Duration::from_secs(1), true).await;
@@ -522,7 +583,7 @@ async fn a_child_that_gave_up_starts_again_when_a_file_is_saved() {
         },
     )
     .await;
-    assert!(hint.contains("it exited 1 time within"), "{hint}");
+    assert!(hint.contains("keeps crashing: 1 time within"), "{hint}");
     assert!(matches!(child.current(), State::Down { .. }));
     std::fs::write(dir.path().join("fix.py"), "").unwrap();
     next_event(&mut events, "crashy", Duration::from_secs(5), |k| match k {

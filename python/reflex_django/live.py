@@ -8,9 +8,12 @@ shell, another replica — every browser showing them refreshes.
         ...
 
 `refresh` is an event handler of the state that loads what the page shows. Each client
-whose page ran it (its `on_load`, say) is subscribed; after a change to a `Note`, the
-handler runs again for each subscribed client, as that client (the event bridge gives
-it the client's Django user), so owner scoping and permissions apply as on any event.
+whose page ran an event handler of the state (its `on_load`, say) is subscribed; after
+a change to a `Note`, `refresh` runs for each subscribed client, as that client (the
+event bridge gives it the client's Django user), so owner scoping and permissions apply
+as on any event. Name a handler that only reloads the rows, not one that also resets
+the page (clears a form's errors): it may run while the user is typing. With
+`crud_mixin`, set `refresh_method="refresh_notes"` and use that name.
 
 How a change travels:
 
@@ -53,8 +56,8 @@ S = TypeVar("S")
 
 # model label -> the full names of the refresh events that watch it
 _watchers: dict[str, set[str]] = {}
-# every refresh event name (looked up on each event)
-_refresh_events: set[str] = set()
+# state full name -> the refresh event of that state (looked up on each event)
+_refresh_of_state: dict[str, str] = {}
 # refresh event name -> the tokens of this worker's clients that ran it
 _subscribers: dict[str, set[str]] = {}
 _listener: asyncio.Task[None] | None = None
@@ -63,9 +66,9 @@ _local_loop: asyncio.AbstractEventLoop | None = None
 
 
 def live_updates(*models: Any, refresh: str) -> Callable[[S], S]:
-    """Class decorator for an `rx.State`: run `refresh` again for every client that ran
-    it, whenever a row of one of `models` (model classes or "app_label.Model") changes
-    in any process."""
+    """Class decorator for an `rx.State`: run `refresh` for every client that ran an
+    event handler of the state, whenever a row of one of `models` (model classes or
+    "app_label.Model") changes in any process."""
     if not models:
         raise TypeError("live_updates() needs at least one model")
 
@@ -82,7 +85,7 @@ def live_updates(*models: Any, refresh: str) -> Callable[[S], S]:
         event = format_event_handler(handler)  # the name the browser sends it by
         for model in models:
             _watchers.setdefault(_label(model), set()).add(event)
-        _refresh_events.add(event)
+        _refresh_of_state[event.rpartition(".")[0]] = event
         return state
 
     return register
@@ -100,11 +103,13 @@ def _label(model: Any) -> str:
 
 def note_event(app: Any, token: str, event_name: str) -> None:
     """The event bridge saw `event_name` for `token` (on the event loop): subscribe the
-    client if it is a refresh handler, and make sure this worker listens."""
-    if not _refresh_events:
+    client if the event belongs to a state with live updates, and make sure this worker
+    listens."""
+    if not _refresh_of_state:
         return
-    if event_name in _refresh_events:
-        _subscribers.setdefault(event_name, set()).add(token)
+    refresh = _refresh_of_state.get(event_name.rpartition(".")[0])
+    if refresh is not None:
+        _subscribers.setdefault(refresh, set()).add(token)
     _ensure_listener(app)
 
 

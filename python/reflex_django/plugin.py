@@ -117,6 +117,11 @@ class ReflexDjangoPlugin(Plugin):
 
             if not any(isinstance(m, DjangoEventBridge) for m in getattr(app, "_middlewares", ())):
                 app.add_middleware(DjangoEventBridge(), index=0)
+        # With Reflex's Redis token manager, a tab whose worker was killed keeps its
+        # token (and state) when it reconnects elsewhere.
+        from reflex_django import token_reclaim
+
+        token_reclaim.install(app)
         if self.install_auth_pages:
             # As in 0.2.3 this runs after Reflex compiled the pages, so the frontend of
             # this compile may lack them; `add_auth_pages(app)` in the app module does not.

@@ -24,18 +24,33 @@ SESSION = settings.SESSION_COOKIE_NAME
 seen: list[tuple[str | None, int, float]] = []
 
 
-@live.live_updates("notes.Note", refresh="load")
+@live.live_updates("notes.Note", refresh="recount")
 class LiveNotesState(rx.State):
     count: int = 0
+    error: str = ""
 
-    @rx.event
-    async def load(self) -> None:
+    async def _count(self) -> None:
         from rdj_testproject.notes.models import Note
 
         user = current_user()
         name = user.get_username() if user.is_authenticated else None
         self.count = await Note.objects.filter(user_id=user.pk).acount() if name else 0
         seen.append((name, self.count, time.monotonic()))
+
+    @rx.event
+    async def load(self) -> None:
+        """The page's on_load: starts afresh."""
+        self.error = ""
+        await self._count()
+
+    @rx.event
+    async def recount(self) -> None:
+        """What a change runs: the rows only."""
+        await self._count()
+
+    @rx.event
+    def complain(self) -> None:
+        self.error = "the title is required"
 
 
 @pytest.fixture
@@ -88,6 +103,22 @@ async def test_a_change_here_refreshes_each_subscribed_client_as_itself(reflex: 
     assert sorted((name, count) for name, count, _ in seen) == sorted([(alice.username, 1), (bob.username, 0)])
     assert (await reflex.state(tab_a, LiveNotesState)).count == 1
     assert (await reflex.state(idle, LiveNotesState)).count == 0 and len(seen) == 2
+
+
+async def test_any_handler_of_the_state_subscribes_and_the_refresh_leaves_the_rest(
+    reflex: Reflex, make_user, login
+) -> None:
+    """A field error the user is looking at survives a refresh caused by someone
+    else's change: the refresh handler reloads the rows only."""
+    user = make_user()
+    tab = await reflex.tab(cookies={SESSION: login(user)})
+    await tab.send(LiveNotesState.complain)  # not the refresh handler, nor `load`
+    await reflex.settle()
+    _add_note(user, "from the admin")
+    await _until(lambda: bool(seen), "the refresh of a client that ran another handler")
+    await reflex.settle()
+    state = await reflex.state(tab, LiveNotesState)
+    assert (state.count, state.error) == (1, "the title is required")
 
 
 async def test_changes_close_together_are_delivered_once(reflex: Reflex, make_user, login) -> None:

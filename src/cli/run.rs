@@ -10,13 +10,14 @@ use clap::Args;
 use owo_colors::OwoColorize;
 
 use super::GlobalArgs;
-use crate::config::FlagValue;
+use crate::config::{Config, FlagValue};
 use crate::error::{Context, Error, Result};
-use crate::proxy::{self, FrontDoor, Frontend, Limits, Pages, Upstream};
+use crate::proxy::{self, FrontDoor, Frontend, HeaderValue, Limits, Pages, Upstream};
 use crate::stack::console::Console;
 use crate::stack::{Mode, Stack, django, live, reflex};
 use crate::supervisor::{
-    ChildSpec, Expect, LineHook, Options, Probe, Startup, State, Supervisor, Watch, human,
+    AliveCheck, ChildSpec, Expect, LineHook, Options, Probe, Startup, State, Supervisor, Watch,
+    human,
 };
 use crate::vite::{self, KeeperEvent, ViteRules};
 
@@ -151,7 +152,9 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     let mut news = supervisor.subscribe();
     console.starting("django");
     console.starting("reflex");
-    let django = supervisor.spawn(django_spec(&stack, &console)?)?;
+    // Shared with Django only: it believes forwarded headers from the front door alone.
+    let django_key = crate::random::hex_token::<16>()?;
+    let django = supervisor.spawn(django_spec(&stack, &console, &django_key)?)?;
     let reflex = supervisor.spawn(reflex_spec(&stack, &console))?;
     let _live = live::LiveRun::record(&stack)?;
 
@@ -173,7 +176,11 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         pages,
         hold_timeout: config.proxy.hold_timeout.0,
         trusted_proxies: config.proxy.trusted_proxies.iter().map(|c| c.0).collect(),
+        public_host: public_host(&stack),
+        django_key: HeaderValue::try_from(django_key).ok(),
         limits: Limits {
+            upstream_timeout: config.proxy.upstream_timeout.0,
+            body_idle_timeout: config.proxy.body_timeout.0,
             drain_delay: config.shutdown.drain_delay.0,
             shutdown_grace: config.shutdown.grace.0,
             ..Limits::default()
@@ -349,18 +356,38 @@ fn reflex_workers(stack: &Stack) -> String {
     }
 }
 
-fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
-    let plan = django::plan(stack, stack.django_server, stack.ports.django)?;
+/// The authority of the app's public address (`localhost:8000`, `example.com`).
+fn public_host(stack: &Stack) -> HeaderValue {
+    let url = stack.app_url();
+    let authority = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    HeaderValue::from_str(authority.trim_end_matches('/'))
+        .unwrap_or_else(|_| HeaderValue::from_static("localhost"))
+}
+
+fn django_spec(stack: &Stack, console: &Console, key: &str) -> Result<ChildSpec> {
+    let mut plan = django::plan(stack, stack.django_server, stack.ports.django)?;
+    plan.env
+        .push((django::FRONT_DOOR_KEY_VAR.into(), key.into()));
     let config = &stack.resolved.config;
+    // Under uvicorn and granian our ASGI module answers the check itself, so Django
+    // logs no `Not Found` for it; `runserver` is only asked whether it listens.
+    let (ready, alive) = match stack.django_server {
+        django::Server::Runserver => (Probe::Tcp { port: plan.port }, None),
+        _ => {
+            let probe = Probe::Http {
+                port: plan.port,
+                path: django::ALIVE_PATH.into(),
+                expect: Expect::Body("alive".into()),
+            };
+            (probe.clone(), alive_check(config, probe))
+        }
+    };
     Ok(ChildSpec {
         args: plan.args,
         env: plan.env,
         cwd: Some(stack.project.root.clone()),
-        ready: Probe::Http {
-            port: plan.port,
-            path: "/".into(),
-            expect: Expect::AnyAnswer,
-        },
+        ready,
+        alive,
         ready_timeout: config.django.startup_timeout,
         restart: config.restart.clone(),
         // Production code does not change under a running server.
@@ -371,6 +398,17 @@ fn django_spec(stack: &Stack, console: &Console) -> Result<ChildSpec> {
         }),
         on_line: Some(console.hook("django", None)),
         ..ChildSpec::new("django", plan.program)
+    })
+}
+
+/// The liveness checks of `liveness:` with `probe`; none when `failures` is 0.
+fn alive_check(config: &Config, probe: Probe) -> Option<AliveCheck> {
+    let liveness = &config.liveness;
+    (liveness.failures > 0).then_some(AliveCheck {
+        probe,
+        every: liveness.every,
+        timeout: liveness.timeout,
+        failures: liveness.failures,
     })
 }
 
@@ -411,6 +449,7 @@ fn reflex_spec(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
         path: "/ping".into(),
         expect: Expect::Body("\"pong\"".into()),
     };
+    let alive = alive_check(config, backend.clone());
     let ready = match stack.ports.frontend {
         Some(port) => Probe::All(vec![
             backend,
@@ -427,6 +466,7 @@ fn reflex_spec(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
         env: plan.env,
         cwd: Some(stack.project.root.clone()),
         ready,
+        alive,
         ready_timeout: config.reflex.startup_timeout,
         restart: config.restart.clone(),
         on_line: Some(console.hook("reflex", Some(bun_download_hint(console)))),

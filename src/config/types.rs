@@ -37,6 +37,8 @@ pub struct Config {
     pub restart: Restart,
     #[serde(deserialize_with = "or_default")]
     pub shutdown: Shutdown,
+    #[serde(deserialize_with = "or_default")]
+    pub liveness: Liveness,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             django: Django::default(),
             restart: Restart::default(),
             shutdown: Shutdown::default(),
+            liveness: Liveness::default(),
         }
     }
 }
@@ -93,6 +96,12 @@ pub struct Proxy {
     /// terminator; only their `X-Forwarded-*` headers are believed.
     #[serde(deserialize_with = "or_default")]
     pub trusted_proxies: Vec<Cidr>,
+    /// How long a child may take to start its answer once it has the whole request;
+    /// then the browser gets `504`. WebSockets and streamed answers, once begun, are
+    /// not limited.
+    pub upstream_timeout: Seconds,
+    /// A request body that stops arriving for this long is abandoned with `408`.
+    pub body_timeout: Seconds,
 }
 
 impl Default for Proxy {
@@ -102,6 +111,8 @@ impl Default for Proxy {
             port: Port(8000),
             hold_timeout: Seconds::from_secs(10),
             trusted_proxies: Vec::new(),
+            upstream_timeout: Seconds::from_secs(60),
+            body_timeout: Seconds::from_secs(30),
         }
     }
 }
@@ -209,6 +220,29 @@ impl Default for Shutdown {
         Shutdown {
             grace: Seconds::from_secs(5),
             drain_delay: Seconds::from_secs(0),
+        }
+    }
+}
+
+/// Checks that a ready child still answers: one that fails `failures` checks in a row
+/// (each allowed `timeout`) is hung, e.g. deadlocked or stopped, and is restarted.
+/// Never during start-up, which `startup_timeout` covers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Liveness {
+    /// Time between two checks.
+    pub every: Seconds,
+    pub timeout: Seconds,
+    /// Failed checks in a row before a restart; 0 turns the checks off.
+    pub failures: u32,
+}
+
+impl Default for Liveness {
+    fn default() -> Self {
+        Liveness {
+            every: Seconds::from_secs(10),
+            timeout: Seconds::from_secs(5),
+            failures: 3,
         }
     }
 }

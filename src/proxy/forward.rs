@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::body::{self, Own, ResponseBody};
 use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
-use super::headers::{add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
+use super::headers::{FRONT_DOOR_KEY, add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
 use super::hot::{self, Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{ClientBody, Replayable, replayable};
@@ -159,8 +159,26 @@ impl Forwarder {
         let client_upgrade = upgrade.is_some().then(|| hyper::upgrade::on(&mut request));
         let (parts, body) = request.into_parts();
         let mut headers = parts.headers;
+        let door = &self.front_door;
         strip_hop_by_hop(&mut headers, upgrade.as_ref());
-        set_forwarded(&mut headers, client.ip(), &self.front_door.trusted_proxies);
+        if !headers.contains_key(header::HOST) {
+            // HTTP/1.0: else the upstream would see its own internal address.
+            let named = parts
+                .uri
+                .authority()
+                .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
+            headers.insert(
+                header::HOST,
+                named.unwrap_or_else(|| door.public_host.clone()),
+            );
+        }
+        set_forwarded(&mut headers, client.ip(), &door.trusted_proxies);
+        headers.remove(FRONT_DOOR_KEY);
+        if std::ptr::eq(upstream, &door.django)
+            && let Some(key) = &door.django_key
+        {
+            headers.insert(FRONT_DOOR_KEY, key.clone());
+        }
         let uri = upstream_uri(upstream.addr, &parts.uri);
 
         let mut response = match self.send(upstream, parts.method, uri, &headers, body).await {
@@ -195,8 +213,11 @@ impl Forwarder {
         mut body: Incoming,
     ) -> Result<Response<Incoming>, Problem> {
         let hold = self.front_door.hold_timeout;
-        let deadline = Instant::now() + hold;
+        let mut deadline = Instant::now() + hold;
         let mut state = upstream.state.clone();
+        // A request that may be repeated without harm is sent again once, when the
+        // child died before it answered (as load balancers do).
+        let mut may_resend = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
         loop {
             wait_ready(&mut state, deadline)
                 .await
@@ -206,9 +227,17 @@ impl Forwarder {
             *request.method_mut() = method.clone();
             *request.uri_mut() = uri.clone();
             *request.headers_mut() = headers.clone();
-            let error = match self.client.request(request).await {
-                Ok(response) => return Ok(response),
-                Err(error) => error,
+            let answered = self.client.request(request);
+            let too_late = async {
+                reclaim.sent().await;
+                tokio::time::sleep(self.front_door.limits.upstream_timeout).await;
+            };
+            let error = tokio::select! {
+                result = answered => match result {
+                    Ok(response) => return Ok(response),
+                    Err(error) => error,
+                },
+                () = too_late => return Err(self.no_answer_in_time(upstream)),
             };
             match reclaim.client_body() {
                 ClientBody::Fine => {}
@@ -233,7 +262,15 @@ impl Forwarder {
                     });
                 }
             }
-            let retry = error.is_connect().then(|| reclaim.take()).flatten();
+            let retry = if error.is_connect() {
+                reclaim.take()
+            } else if std::mem::take(&mut may_resend) {
+                // It went down with the request: hold this one until it is back.
+                deadline = Instant::now() + hold;
+                reclaim.take()
+            } else {
+                None
+            };
             let Some(unread) = retry else {
                 return Err(Problem {
                     status: StatusCode::BAD_GATEWAY,
@@ -272,6 +309,23 @@ impl Forwarder {
                 _ = tokio::time::sleep_until((Instant::now() + RETRY_PAUSE).min(deadline)) => {}
                 _ = changed => {}
             }
+        }
+    }
+}
+
+impl Forwarder {
+    fn no_answer_in_time(&self, upstream: &Upstream) -> Problem {
+        let name = &upstream.name;
+        Problem {
+            status: StatusCode::GATEWAY_TIMEOUT,
+            headline: format!(
+                "{name} did not answer within {}s",
+                self.front_door.limits.upstream_timeout.as_secs_f32()
+            ),
+            hint: format!(
+                "the view may hang or wait on something slow (see {name}'s output); raise \
+                 `proxy.upstream_timeout` in reflex-django.yaml if it is only slow"
+            ),
         }
     }
 }

@@ -16,6 +16,10 @@ const HOP_BY_HOP: [HeaderName; 6] = [
     header::UPGRADE,
 ];
 
+/// The header that carries the front door's key to Django (see
+/// [`FrontDoor::django_key`](super::FrontDoor::django_key)); never taken from a client.
+pub const FRONT_DOOR_KEY: &str = "x-reflex-django-front-door";
+
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");

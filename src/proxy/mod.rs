@@ -21,6 +21,8 @@
 //!     pages: Pages::Backend,
 //!     hold_timeout: Duration::from_secs(10),
 //!     trusted_proxies: Vec::new(),
+//!     public_host: proxy::HeaderValue::from_static("localhost:8000"),
+//!     django_key: None,
 //!     limits: Limits::default(),
 //! };
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -39,8 +41,8 @@
 //!   prefixes to Django (or, for a prefix served from disk, to its files), Reflex's
 //!   backend paths to Reflex's backend, everything else to the [`Pages`]. Django gets
 //!   the full original path and the browser's `Host`; `X-Forwarded-For/-Proto/-Host`
-//!   say who asked (believed from `trusted_proxies` only); hop-by-hop headers are
-//!   stripped both ways. Bodies stream both ways; upstream connections are pooled.
+//!   say who asked (believed from `trusted_proxies` only), and a request without a
+//!   `Host` gets the public one; hop-by-hop headers are stripped both ways. Bodies stream both ways; upstream connections are pooled.
 //! - Files (production): the built frontend and Django's `STATIC_ROOT`, with ETag,
 //!   Last-Modified, Range, precompressed variants and `Cache-Control` by file name;
 //!   never a file outside its root.
@@ -78,10 +80,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use frontend::Frontend;
-pub use headers::{VIA, came_through_front_door};
+pub use headers::{FRONT_DOOR_KEY, VIA, came_through_front_door};
 /// How long the front door answers a small file from memory before it looks at the
 /// disk again.
 pub use hot::TTL as FILE_MEMORY_TTL;
+pub use http::HeaderValue;
 pub use ipnet::IpNet;
 pub use server::serve;
 pub use state::ChildState;
@@ -101,6 +104,13 @@ pub struct FrontDoor {
     /// Peers whose `X-Forwarded-*` headers are believed (a TLS terminator, a load
     /// balancer); see `proxy.trusted_proxies`.
     pub trusted_proxies: Vec<IpNet>,
+    /// The `Host` given to a request that has none (HTTP/1.0): the app's public one,
+    /// so Django never builds links with an internal port.
+    pub public_host: HeaderValue,
+    /// Sent to Django with every request ([`FRONT_DOOR_KEY`]); Django's side believes
+    /// the forwarded headers only from a request that carries it, so a local program
+    /// that goes round the front door cannot pose as another client.
+    pub django_key: Option<HeaderValue>,
     pub limits: Limits,
 }
 
@@ -149,6 +159,10 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// A request body that stops arriving for this long is abandoned with `408`.
     pub body_idle_timeout: Duration,
+    /// How long a child may take to start its answer once it has the whole request;
+    /// then the client gets `504`. A WebSocket or a streamed answer, once begun, is
+    /// not limited.
+    pub upstream_timeout: Duration,
     /// After shutdown is asked, how long the front door still accepts connections
     /// while its health endpoint reports draining (`shutdown.drain_delay`).
     pub drain_delay: Duration,
@@ -163,6 +177,7 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
             body_idle_timeout: Duration::from_secs(30),
+            upstream_timeout: Duration::from_secs(60),
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(5),
         }

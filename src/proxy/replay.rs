@@ -15,6 +15,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use tokio::sync::watch;
 use tokio::time::Sleep;
 
 /// How reading the client's body went, as far as the upstream request got.
@@ -49,20 +50,26 @@ pub(crate) struct Replayable {
     client: Arc<AtomicU8>,
     idle: Duration,
     timer: Option<Pin<Box<Sleep>>>,
+    /// Says when the whole body has gone to the upstream.
+    sent: watch::Sender<bool>,
 }
 
 /// The owner's handle: gets the body back when the request failed before reading it.
 pub(crate) struct Reclaim {
     slot: Arc<Mutex<Option<Incoming>>>,
     client: Arc<AtomicU8>,
+    sent: watch::Receiver<bool>,
 }
 
 pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim) {
+    // A body with nothing in it (a GET) is sent before it is read.
+    let (sent, sent_rx) = watch::channel(body.is_end_stream());
     let slot = Arc::new(Mutex::new(Some(body)));
     let client = Arc::new(AtomicU8::new(ClientBody::Fine as u8));
     let reclaim = Reclaim {
         slot: slot.clone(),
         client: client.clone(),
+        sent: sent_rx,
     };
     let body = Replayable {
         slot,
@@ -70,6 +77,7 @@ pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim
         client,
         idle,
         timer: None,
+        sent,
     };
     (body, reclaim)
 }
@@ -83,6 +91,15 @@ impl Reclaim {
     /// The body, if nobody started reading it; otherwise the request cannot be retried.
     pub fn take(self) -> Option<Incoming> {
         lock(&self.slot).take()
+    }
+
+    /// Returns once the whole body has gone to the upstream: from then on, the
+    /// upstream's answer is all there is to wait for. Never, if it is not sent.
+    pub async fn sent(&self) {
+        let mut sent = self.sent.clone();
+        if sent.wait_for(|sent| *sent).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 
     /// How reading the client's body went: when it failed or stalled, a failed
@@ -111,7 +128,7 @@ impl Body for Replayable {
         let Some(body) = &mut this.taken else {
             return Poll::Ready(None);
         };
-        match Pin::new(body).poll_frame(cx) {
+        match Pin::new(&mut *body).poll_frame(cx) {
             Poll::Ready(Some(Err(e))) => {
                 this.client
                     .store(ClientBody::Failed as u8, Ordering::Relaxed);
@@ -119,6 +136,9 @@ impl Body for Replayable {
             }
             Poll::Ready(frame) => {
                 this.timer = None; // data came: the idle clock starts again
+                if frame.is_none() || body.is_end_stream() {
+                    this.sent.send_replace(true);
+                }
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {

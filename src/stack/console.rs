@@ -127,7 +127,9 @@ impl Console {
         };
         let mark = match &event.kind {
             EventKind::Ready { .. } => "✓".green().to_string(),
-            EventKind::GaveUp { .. } | EventKind::Exited { .. } => "✗".red().to_string(),
+            EventKind::GaveUp { .. }
+            | EventKind::Exited { .. }
+            | EventKind::Unresponsive { .. } => "✗".red().to_string(),
             EventKind::Stopped { .. } => "■".dimmed().to_string(),
             _ => "↻".cyan().to_string(),
         };

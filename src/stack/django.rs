@@ -12,6 +12,11 @@ use super::{Mode, Stack};
 
 /// The ASGI wrapper module written into the run's private directory.
 pub const ASGI_MODULE: &str = "reflex_django_dev_asgi";
+/// Answered `alive` by [`ASGI_MODULE`] itself, without Django: the readiness and
+/// liveness checks of the Django child.
+pub const ALIVE_PATH: &str = "/_reflex_django/alive";
+/// The environment variable that gives [`ASGI_MODULE`] the front door's key.
+pub const FRONT_DOOR_KEY_VAR: &str = "REFLEX_DJANGO_FRONT_DOOR_KEY";
 const ASGI_SOURCE: &str = include_str!("django_asgi.py");
 
 /// Which server runs Django, after `auto` is resolved.
@@ -127,6 +132,9 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
                     &port_s,
                     "--lifespan",
                     "off",
+                    // Our ASGI module decides whom to believe (the front door's key);
+                    // uvicorn's own rule would believe any local peer.
+                    "--no-proxy-headers",
                 ]
             } else {
                 vec![

@@ -30,7 +30,7 @@ use super::diagnose::diagnose;
 use super::event::{EventKind, Exit, State, human};
 use super::output::{self, LogMux};
 use super::policy::{Backoff, Decision};
-use super::probe::Prober;
+use super::probe::{self, Prober};
 use super::reload::Reloader;
 use super::session::SESSION_VAR;
 use super::spawn::{self, Process};
@@ -234,7 +234,15 @@ impl Actor {
         let prober = Prober::new(self.spec.ready.clone());
         let probe = prober.wait_ready();
         let deadline = tokio::time::sleep(self.spec.ready_timeout.0);
-        tokio::pin!(probe, deadline);
+        // Polled only once ready: its first check comes one interval after that.
+        let alive = self.spec.alive.clone();
+        let hung = async move {
+            match &alive {
+                Some(check) => probe::until_unresponsive(check).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(probe, deadline, hung);
         let mut ready = false;
         loop {
             tokio::select! {
@@ -246,6 +254,9 @@ impl Actor {
                     // The news first: whoever waits on the state finds it queued.
                     self.emit(EventKind::Ready { after: started.elapsed() });
                     self.set(State::Ready);
+                }
+                why = &mut hung, if ready => {
+                    return self.unresponsive(instance, why, started.elapsed()).await;
                 }
                 () = &mut deadline, if !ready => {
                     let error = self.not_ready_error(&prober);
@@ -306,9 +317,33 @@ impl Actor {
             self.set(State::Stopped);
             return Next::Idle;
         }
+        self.after_crash(&format!("exited with {exit}"), uptime)
+    }
+
+    /// The child stopped answering its liveness checks: it is stopped, then treated as
+    /// a crashed child.
+    async fn unresponsive(
+        &mut self,
+        mut instance: Instance,
+        why: String,
+        uptime: Duration,
+    ) -> Next {
+        self.set(State::Restarting);
+        self.emit(EventKind::Unresponsive { why: why.clone() });
+        self.stop_instance(&mut instance).await;
+        if self.shared.shutting_down() {
+            self.set(State::Stopped);
+            return Next::Idle;
+        }
+        self.after_crash(&format!("stopped answering: {why}"), uptime)
+    }
+
+    /// Restart after back-off, or give up (crash loop, exit-on-crash mode); `what`
+    /// says how the instance ended.
+    fn after_crash(&mut self, what: &str, uptime: Duration) -> Next {
         if self.shared.exit_on_crash {
             let error = self.report(
-                format!("{} exited with {exit}", self.name),
+                format!("{} {what}", self.name),
                 "exit-on-crash mode stops everything when a child exits; see its last lines",
             );
             return self.give_up(error);
@@ -318,8 +353,8 @@ impl Actor {
             Decision::GiveUp { crashes, window } => {
                 let error = self.report(
                     format!(
-                        "{} keeps crashing: it exited {crashes} time{} within {} (last: {exit}); \
-                         not restarting it",
+                        "{} keeps crashing: {crashes} time{} within {} (last: {what}); not \
+                         restarting it",
                         self.name,
                         if crashes == 1 { "" } else { "s" },
                         human(window)

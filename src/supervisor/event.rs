@@ -71,6 +71,10 @@ pub enum EventKind {
     ReloadRequested {
         path: PathBuf,
     },
+    /// A ready child failed its liveness checks; it is stopped, then restarted.
+    Unresponsive {
+        why: String,
+    },
     /// Stopped on request; `forced` when it had to be SIGKILLed after the grace period.
     Stopped {
         forced: bool,
@@ -142,6 +146,9 @@ impl fmt::Display for EventKind {
             EventKind::GaveUp { error } => write!(f, "gave up: {}", error.message()),
             EventKind::ReloadRequested { path } => {
                 write!(f, "restarting because {} changed", path.display())
+            }
+            EventKind::Unresponsive { why } => {
+                write!(f, "stopped answering, stopping it: {why}")
             }
             EventKind::Stopped {
                 forced: false,

@@ -73,7 +73,7 @@ pub use diagnose::{Diagnosis, diagnose};
 pub use event::{Event, EventKind, Exit, State, human};
 pub use output::{Captured, LogMux};
 pub use session::SESSION_VAR;
-pub use spec::{ChildSpec, Expect, Line, LineHook, Probe, Stream, Watch};
+pub use spec::{AliveCheck, ChildSpec, Expect, Line, LineHook, Probe, Stream, Watch};
 
 use crate::config::Shutdown;
 use crate::error::{Error, Result};

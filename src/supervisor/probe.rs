@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use super::spec::{Expect, Probe};
+use super::event::human;
+use super::spec::{AliveCheck, Expect, Probe};
 
 const INTERVAL: Duration = Duration::from_millis(100);
 /// A hung server must not hold one attempt for the whole readiness time limit.
@@ -13,6 +14,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct Prober {
     probe: Probe,
+    attempt_timeout: Duration,
     client: Result<reqwest::Client, String>,
     /// Why the latest attempt failed, for the "not ready in time" report.
     last_failure: Mutex<Option<String>>,
@@ -20,15 +22,20 @@ pub struct Prober {
 
 impl Prober {
     pub fn new(probe: Probe) -> Self {
+        Prober::with_attempt_timeout(probe, ATTEMPT_TIMEOUT)
+    }
+
+    pub fn with_attempt_timeout(probe: Probe, attempt_timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
             // The probe talks to 127.0.0.1 only; an HTTP_PROXY from the environment
             // would send it elsewhere.
             .no_proxy()
-            .timeout(ATTEMPT_TIMEOUT)
+            .timeout(attempt_timeout)
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"));
         Prober {
             probe,
+            attempt_timeout,
             client,
             last_failure: Mutex::new(None),
         }
@@ -63,7 +70,7 @@ impl Prober {
             Probe::None => Ok(()),
             Probe::Tcp { port } => {
                 let connect = TcpStream::connect(("127.0.0.1", *port));
-                match tokio::time::timeout(ATTEMPT_TIMEOUT, connect).await {
+                match tokio::time::timeout(self.attempt_timeout, connect).await {
                     Ok(Ok(_)) => Ok(()),
                     Ok(Err(e)) => Err(format!("connecting to 127.0.0.1:{port}: {e}")),
                     Err(_) => Err(format!("connecting to 127.0.0.1:{port} timed out")),
@@ -102,6 +109,36 @@ impl Prober {
                     Err(format!("GET {url} answered {status}: {excerpt:?}"))
                 }
             }
+        }
+    }
+}
+
+/// Returns, with the reason, once a ready child has failed `check.failures` checks in
+/// a row; never when `failures` is 0.
+pub async fn until_unresponsive(check: &AliveCheck) -> String {
+    if check.failures == 0 {
+        return std::future::pending().await;
+    }
+    let prober = Prober::with_attempt_timeout(check.probe.clone(), check.timeout.0);
+    let mut failed = 0;
+    loop {
+        tokio::time::sleep(check.every.0).await;
+        // The client's own timeout covers HTTP; this one covers everything else too.
+        let why = match tokio::time::timeout(check.timeout.0, prober.check()).await {
+            Ok(Ok(())) => {
+                failed = 0;
+                continue;
+            }
+            Ok(Err(why)) => why,
+            Err(_) => format!(
+                "no answer to {} within {}",
+                check.probe,
+                human(check.timeout.0)
+            ),
+        };
+        failed += 1;
+        if failed >= check.failures {
+            return format!("{why} ({failed} checks in a row)");
         }
     }
 }

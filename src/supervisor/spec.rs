@@ -37,6 +37,9 @@ pub struct ChildSpec {
     /// How long the child may take to become ready after each start.
     #[serde(default = "default_ready_timeout")]
     pub ready_timeout: Seconds,
+    /// Once ready, checks that it still answers; see [`AliveCheck`].
+    #[serde(default)]
+    pub alive: Option<AliveCheck>,
     #[serde(default)]
     pub restart: Restart,
     /// Files whose changes restart the child.
@@ -61,6 +64,7 @@ impl ChildSpec {
             cwd: None,
             ready: Probe::None,
             ready_timeout: default_ready_timeout(),
+            alive: None,
             restart: Restart::default(),
             watch: None,
             on_line: None,
@@ -93,6 +97,19 @@ pub enum Probe {
     },
     /// Ready when every one of these is (Reflex: its backend and its frontend).
     All(Vec<Probe>),
+}
+
+/// Asks a ready child, every `every`, whether it still answers as `probe` expects
+/// (within `timeout`). After `failures` failed checks in a row it counts as hung (a
+/// deadlock, a SIGSTOP): it is stopped and restarted like a crashed child, with the
+/// reason in the log. Not during start-up: the readiness time limit covers that.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AliveCheck {
+    pub probe: Probe,
+    pub every: Seconds,
+    pub timeout: Seconds,
+    pub failures: u32,
 }
 
 /// What an HTTP readiness answer must look like.

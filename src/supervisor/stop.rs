@@ -34,6 +34,8 @@ pub async fn stop(
 ) -> Stopped {
     let started = Instant::now();
     signal_everyone(process.pid, marker, Signal::SIGTERM);
+    // A stopped process (SIGSTOP, Ctrl-Z) only acts on its SIGTERM once continued.
+    signal_everyone(process.pid, marker, Signal::SIGCONT);
     let gone = async {
         process.wait().await;
         while !procs::members(process.pid, marker).is_empty() {

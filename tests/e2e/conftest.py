@@ -30,7 +30,11 @@ def admin_password() -> str:
 @pytest.fixture(scope="session")
 def run_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFLEX_DJANGO_") or k == "REFLEX_DJANGO_BIN"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    # Set by python/tests/conftest.py when both suites run in one pytest: the children
+    # must see what a user's shell has (Reflex's state in Redis when REFLEX_REDIS_URL
+    # says so, the project's own settings).
+    for name in ("DJANGO_SETTINGS_MODULE", "REFLEX_STATE_MANAGER_MODE", "RDJ_TEST_DB"):
+        env.pop(name, None)
     python = os.environ.get("REFLEX_DJANGO_TEST_PYTHON")
     if python:
         env["VIRTUAL_ENV"] = str(Path(python).parent.parent)
@@ -93,17 +97,51 @@ def slow(request):
 
     time.sleep(float(request.GET.get("s", "3")))
     return JsonResponse({"slow": "done"})
+
+
+def who(request):
+    return JsonResponse({
+        "remote_addr": request.META["REMOTE_ADDR"],
+        "host": request.get_host(),
+        "url": request.build_absolute_uri(),
+    })
 """
+
+COUNTER_PAGE = """
+
+
+class CounterState(rx.State):
+    \"\"\"A value that lives only in Reflex's state (memory, disk or Redis).\"\"\"
+
+    count: int = 0
+
+    @rx.event
+    def bump(self):
+        self.count += 1
+
+
+def counter() -> rx.Component:
+    return rx.vstack(
+        rx.text(CounterState.count, id="count"),
+        rx.button("+1", on_click=CounterState.bump, id="bump"),
+    )
+
+
+app.add_page(counter, route="/counter")
+"""
+
 
 @pytest.fixture(scope="session")
 def prod_root(demo_root, tmp_path_factory, run_env) -> Path:
-    """A copy of the demo with a slow Django view, built for production once for every
-    test that serves it."""
+    """A copy of the demo with a slow Django view, one that tells who asked, and a
+    counter page, built for production once for every test that serves it."""
     root = tmp_path_factory.mktemp("prod") / "demo"
     shutil.copytree(demo_root, root, symlinks=True, ignore=shutil.ignore_patterns("staticfiles"))
     views, urls = root / "notes" / "views.py", root / "notes" / "urls.py"
     views.write_text(views.read_text() + SLOW_VIEW)
-    urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),"))
+    urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),\n    path('who/', views.who),"))
+    [app_module] = [p for p in root.glob("*/*.py") if "app = rx.App(" in p.read_text()]
+    app_module.write_text(app_module.read_text() + COUNTER_PAGE)
     built = subprocess.run([binary(), "build"], cwd=root, env=run_env, capture_output=True, text=True)
     assert built.returncode == 0, built.stdout + built.stderr
     assert "talks to the origin that serves it" in built.stdout, built.stdout

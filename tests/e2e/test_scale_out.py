@@ -1,7 +1,8 @@
 """Scale-out: two replicas of `reflex-django run --env prod` (different ports, the same
-PostgreSQL and Redis) behind nginx running the config `deploy nginx` made: requests
-survive a replica's crash and restart, and an admin edit on either replica shows in a
-browser (live updates)."""
+PostgreSQL and Redis) behind nginx running the config `deploy nginx` made. A replica
+killed with SIGKILL: the page reconnects through nginx to the other one, still signed
+in, its Reflex state and the database rows intact; requests survive a replica's crash
+and restart; an admin edit on either replica shows in a browser (live updates)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Nginx, Stack, binary, free_port, wait_for
+from e2e_support import Nginx, Stack, binary, free_port, signed_in_as, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "tests"))
 from throwaway_servers import Postgres, Redis  # noqa: E402
@@ -91,6 +92,36 @@ def crash(replica: Stack) -> None:
 def restart(replica: Stack) -> None:
     replica.lines.clear()
     replica.start(timeout=240)
+
+
+def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) -> None:
+    url, replicas, _ = cluster
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", admin_password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(f"{url}/notes")
+    page.fill("#note-title", "kept in PostgreSQL")
+    page.click("#note-add")
+    page.wait_for_selector("text=kept in PostgreSQL")
+    page.goto(f"{url}/counter")
+    for _ in range(3):
+        page.click("#bump")
+    wait_for(lambda: page.inner_text("#count") == "3", 20, "the counter to reach 3")
+
+    # Each replica in turn dies; whichever served the page's WebSocket, the page goes on.
+    for expected in ("4", "5"):
+        victim = replicas[int(expected) - 4]
+        crash(victim)
+        started = time.monotonic()
+        page.click("#bump")
+        wait_for(lambda: page.inner_text("#count") == expected, 30, f"the counter to reach {expected} after a crash")
+        print(f"after killing a replica: the next click was served in {time.monotonic() - started:.2f}s")
+        restart(victim)
+    page.goto(f"{url}/")
+    assert signed_in_as(page) == "admin"
+    wait_for(lambda: page.inner_text("#note-count").startswith("1"), 20, "the note, still in the database")
 
 
 def test_requests_through_nginx_survive_a_replica_crash_and_restart(cluster) -> None:

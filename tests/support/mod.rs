@@ -315,6 +315,8 @@ impl DoorSpec {
             pages,
             hold_timeout: self.hold_timeout,
             trusted_proxies: self.trusted,
+            public_host: http::HeaderValue::from_static("public.test:8000"),
+            django_key: Some(http::HeaderValue::from_static("the-key")),
             limits: self.limits,
         };
         let (stop, stopped) = oneshot::channel::<()>();
