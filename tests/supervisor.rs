@@ -335,8 +335,9 @@ async fn a_child_not_ready_in_time_fails_the_start_with_its_last_lines() {
         "{report}"
     );
     assert!(error.hint_text().unwrap().contains("allow it more time"));
+    eprintln!("a child not ready within 1s was given up after {took:?}");
     assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        took >= Duration::from_secs(1) && took < Duration::from_secs(30),
         "{took:?}"
     );
     assert_eq!(
@@ -495,6 +496,38 @@ async fn a_server_that_stops_answering_is_restarted_by_its_liveness_checks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_while_supervising_ends_the_run_instead_of_hanging_it() {
+    let marker = Marker::new("panic");
+    let (sup, _) = supervisor(Duration::from_secs(1), false).await;
+    sup.spawn(ChildSpec {
+        on_line: Some(LineHook::new(|line| {
+            assert!(
+                line.text != "booting the app",
+                "a hook that cannot take this line"
+            );
+            true
+        })),
+        ..fake("panicky", &marker, &["crash"])
+    })
+    .unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(20), sup.wait())
+        .await
+        .expect("the run ends")
+        .unwrap_err();
+    assert!(
+        error
+            .message()
+            .contains("the output reader of panicky failed: a hook that cannot take this line"),
+        "{error}"
+    );
+    assert!(
+        error.to_string().contains("this is a bug in reflex-django"),
+        "{error}"
+    );
+    assert_eq!(marker.survivors(), Vec::<i32>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_on_crash_ends_the_run_with_the_report() {
     let marker = Marker::new("exit-on-crash");
     let (sup, _) = supervisor(Duration::from_secs(1), true).await;
@@ -551,6 +584,49 @@ async fn saving_a_watched_file_restarts_the_child_and_says_which() {
     let mut expected = vec![child.pid().unwrap() as i32, new_grandchild];
     expected.sort();
     assert_eq!(left, expected);
+    shut_down_and_check(&sup, &marker).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn touching_a_watched_file_restarts_the_child() {
+    let marker = Marker::new("touch");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.py");
+    std::fs::write(&file, "DEBUG = True\n").unwrap();
+    let (sup, _) = supervisor(Duration::from_secs(1), false).await;
+    let mut events = sup.subscribe();
+    let child = sup
+        .spawn(ChildSpec {
+            watch: Some(Watch {
+                paths: vec![dir.path().to_path_buf()],
+                include: vec!["*.py".into()],
+                ignore: Vec::new(),
+            }),
+            ..fake("server", &marker, &["stubborn"])
+        })
+        .unwrap();
+    child.wait_ready().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await; // the watch is in place
+    // `touch settings.py`: the time changes, the text does not.
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let (path, _) = next_event(
+        &mut events,
+        "server",
+        Duration::from_secs(10),
+        |k| match k {
+            EventKind::ReloadRequested { path } => Some(path.clone()),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(path, file);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "DEBUG = True\n");
     shut_down_and_check(&sup, &marker).await;
 }
 
@@ -765,8 +841,9 @@ fn ctrl_c_stops_everything_and_a_second_one_kills_at_once() {
     let took = asked.elapsed();
     eprintln!("one Ctrl-C with a 1s grace: stopped in {took:?}");
     assert!(status.success(), "{status:?}");
+    // At least the grace (the stubborn child ignores SIGTERM); no timed upper goal.
     assert!(
-        took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+        took >= Duration::from_secs(1) && took < Duration::from_secs(30),
         "{took:?}"
     );
     assert_eq!(marker.survivors(), Vec::<i32>::new());

@@ -25,9 +25,10 @@ fn wait_patched(path: &Path, since: Instant) -> Duration {
         if std::fs::read_to_string(path).is_ok_and(|text| text == expected) {
             return since.elapsed();
         }
+        // A generous bound: the times are printed, and `bench` measures them.
         assert!(
-            since.elapsed() < Duration::from_secs(1),
-            "not re-patched within a second"
+            since.elapsed() < Duration::from_secs(20),
+            "not re-patched within 20s"
         );
         std::thread::sleep(Duration::from_millis(2));
     }

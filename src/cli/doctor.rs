@@ -46,10 +46,13 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
     let mut checks = Vec::new();
     let mut proxy_port = (String::from("127.0.0.1"), 8000);
     let mut frontend_port = 3000;
+    // A `run` serving this project holds its ports: that is no conflict.
+    let mut running = None;
 
     match global.project() {
         Err(e) => checks.push(Check::new("project", Err(e))),
         Ok(project) => {
+            running = crate::stack::live::read(&project.root);
             let markers: Vec<&str> = [
                 (project.config_file.is_some(), crate::project::CONFIG_FILE),
                 (project.rxconfig.is_some(), crate::project::RXCONFIG_FILE),
@@ -107,21 +110,38 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
         ));
     }
     let (host, port) = proxy_port;
+    let ours = |port: u16| {
+        running
+            .as_ref()
+            .filter(|run| run.proxy == port || run.frontend == Some(port))
+            .map(|run| {
+                format!(
+                    "{port} is served by `reflex-django run` (pid {}) for this project",
+                    run.pid
+                )
+            })
+    };
     checks.push(Check::new(
         "front door port",
-        ports::ensure_free(&host, port, "the front door", "--port")
-            .map(|_| format!("{host}:{port} is free")),
+        match ours(port) {
+            Some(served) => Ok(served),
+            None => ports::ensure_free(&host, port, "the front door", "--port")
+                .map(|_| format!("{host}:{port} is free")),
+        },
     ));
     if mode == Mode::Dev {
         checks.push(Check::new(
             "frontend port",
-            ports::ensure_free(
-                "0.0.0.0",
-                frontend_port,
-                "Reflex's frontend",
-                "--frontend-port",
-            )
-            .map(|_| format!("{frontend_port} is free")),
+            match ours(frontend_port) {
+                Some(served) => Ok(served),
+                None => ports::ensure_free(
+                    "0.0.0.0",
+                    frontend_port,
+                    "Reflex's frontend",
+                    "--frontend-port",
+                )
+                .map(|_| format!("{frontend_port} is free")),
+            },
         ));
     }
 

@@ -110,7 +110,11 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         ..Options::default()
     })
     .await?;
-    let console = Arc::new(Console::new(supervisor.log().clone(), &stack.project.root));
+    let console = Arc::new(Console::new(
+        supervisor.log().clone(),
+        &stack.project.root,
+        config.output.hide_noise,
+    ));
     print_banner(&console, &stack);
 
     let listener = proxy::bind(&config.proxy.host, stack.ports.proxy).await?;
@@ -194,7 +198,9 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
     // After each re-patch, make sure the running Vite really uses the rules.
     let verify_console = console.clone();
     let mut reflex_state = reflex.state();
-    let probe_path = format!("{}/", config.prefixes.admin.0);
+    // The front door answers its health path itself, at once, whatever Django's state:
+    // a Django restart cannot pass for a Vite without the rules.
+    let probe_path = proxy::routes::HEALTH_PATH;
     let frontend_port = stack.ports.frontend;
     let verifier = tokio::spawn(async move {
         let Some(frontend_port) = frontend_port else {
@@ -204,7 +210,7 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
             if reflex_state.wait_for(|s| *s == State::Ready).await.is_err() {
                 break;
             }
-            if let Err(e) = vite::ensure_live(&vite_config, frontend_port, &probe_path).await {
+            if let Err(e) = vite::ensure_live(&vite_config, frontend_port, probe_path).await {
                 verify_console.say(&format!("{} {e}", "✗".red()));
             }
         }

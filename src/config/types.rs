@@ -39,6 +39,8 @@ pub struct Config {
     pub shutdown: Shutdown,
     #[serde(deserialize_with = "or_default")]
     pub liveness: Liveness,
+    #[serde(deserialize_with = "or_default")]
+    pub output: Output,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             restart: Restart::default(),
             shutdown: Shutdown::default(),
             liveness: Liveness::default(),
+            output: Output::default(),
         }
     }
 }
@@ -244,6 +247,21 @@ impl Default for Liveness {
             timeout: Seconds::from_secs(5),
             failures: 3,
         }
+    }
+}
+
+/// What `run` shows of the children's output.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Output {
+    /// Keep known noise off the screen: the access log of our own liveness checks,
+    /// Reflex's `uv run reflex run` advice, its repeated Node.js warning.
+    pub hide_noise: bool,
+}
+
+impl Default for Output {
+    fn default() -> Self {
+        Output { hide_noise: true }
     }
 }
 

@@ -106,7 +106,20 @@ impl Forwarder {
         }
     }
 
+    /// Answers one request. Every answer says it came through the front door (`Via`):
+    /// its own pages and files as well as the children's.
     pub async fn handle(
+        &self,
+        request: Request<Incoming>,
+        client: SocketAddr,
+        lifetime: Lifetime,
+    ) -> Response<ResponseBody> {
+        let mut response = self.answer(request, client, lifetime).await;
+        add_via(response.headers_mut());
+        response
+    }
+
+    async fn answer(
         &self,
         mut request: Request<Incoming>,
         client: SocketAddr,
@@ -198,7 +211,6 @@ impl Forwarder {
             return response.map(|_| body::own(body::empty()));
         }
         strip_hop_by_hop(response.headers_mut(), None);
-        add_via(response.headers_mut());
         response.map(body::upstream)
     }
 

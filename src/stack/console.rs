@@ -13,6 +13,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use owo_colors::OwoColorize;
 
+use super::noise::Noise;
 use crate::supervisor::{Event, EventKind, Line, LineHook, LogMux, human};
 
 pub struct Console {
@@ -23,6 +24,8 @@ pub struct Console {
     /// terminal). Hidden lines are still kept for error reports.
     streaming: Arc<AtomicBool>,
     root: std::path::PathBuf,
+    /// Known noise of the children, kept off the screen; `None` shows everything.
+    noise: Option<Arc<Noise>>,
 }
 
 struct Spinners {
@@ -31,7 +34,7 @@ struct Spinners {
 }
 
 impl Console {
-    pub fn new(log: Arc<LogMux>, root: &Path) -> Console {
+    pub fn new(log: Arc<LogMux>, root: &Path, hide_noise: bool) -> Console {
         let tty = std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
         let spinners = tty.then(|| Spinners {
             multi: MultiProgress::with_draw_target(ProgressDrawTarget::stderr()),
@@ -42,6 +45,7 @@ impl Console {
             streaming: Arc::new(AtomicBool::new(spinners.is_none())),
             spinners,
             root: root.to_path_buf(),
+            noise: hide_noise.then(|| Arc::new(Noise::default())),
         }
     }
 
@@ -77,8 +81,12 @@ impl Console {
             .spinners
             .as_ref()
             .and_then(|s| lock(&s.bars).get(child).cloned());
+        let noise = self.noise.clone();
         LineHook::new(move |line: &Line<'_>| {
-            let keep = extra.as_ref().is_none_or(|hook| (hook.0)(line));
+            let keep = extra.as_ref().is_none_or(|hook| (hook.0)(line))
+                && !noise
+                    .as_ref()
+                    .is_some_and(|n| n.hides(line.child, line.text));
             if streaming.load(Ordering::Relaxed) {
                 return keep;
             }

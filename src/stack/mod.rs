@@ -7,6 +7,7 @@ pub mod audit;
 pub mod console;
 pub mod django;
 pub mod live;
+pub mod noise;
 pub mod reflex;
 
 use std::path::{Path, PathBuf};
@@ -167,8 +168,11 @@ impl Stack {
                 .as_ref()
                 .map(|p| (env_var_name("prefixes.static"), p.to_string())),
         );
+        // Named after this process, so a later run can tell the directory of a run that
+        // was killed (or interrupted before it could clean up) and remove it.
+        sweep_run_dirs(&std::env::temp_dir());
         let guard = tempfile::Builder::new()
-            .prefix("reflex-django-run-")
+            .prefix(&format!("{RUN_DIR_PREFIX}{}-", std::process::id()))
             .tempdir()
             .context("cannot create a private directory for this run")?;
         let runtime_dir = guard.path().to_path_buf();
@@ -280,6 +284,36 @@ impl Production<'_> {
             None => table,
         };
         Ok((table, stamp, warnings))
+    }
+}
+
+/// The start of a run directory's name: `reflex-django-run-<pid>-<random>`.
+const RUN_DIR_PREFIX: &str = "reflex-django-run-";
+
+/// Removes the run directories in `parent` left by runs that are gone (SIGKILL, a
+/// Ctrl-C before the run could clean up): those of this user whose pid is not alive.
+fn sweep_run_dirs(parent: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return;
+    };
+    let me = nix::unistd::getuid().as_raw();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(RUN_DIR_PREFIX))
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let mine = entry.metadata().is_ok_and(|m| m.is_dir() && m.uid() == me);
+        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
+        if mine && gone {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
     }
 }
 
@@ -399,4 +433,30 @@ pub fn is_ignored_dir(root: &Path, path: &Path) -> bool {
                 "node_modules" | "__pycache__" | "site-packages" | "venv" | "env"
             )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_run_dirs_of_runs_that_are_gone_are_swept() {
+        let parent = tempfile::tempdir().unwrap();
+        let mut exited = std::process::Command::new("true").spawn().unwrap();
+        exited.wait().unwrap();
+        let dead = parent
+            .path()
+            .join(format!("{RUN_DIR_PREFIX}{}-abc", exited.id()));
+        let alive = parent
+            .path()
+            .join(format!("{RUN_DIR_PREFIX}{}-def", std::process::id()));
+        let other = parent.path().join("reflex-django-run-notapid");
+        for dir in [&dead, &alive, &other] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::write(dir.join("reflex_django_dev_asgi.py"), "").unwrap();
+        }
+        sweep_run_dirs(parent.path());
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
+    }
 }

@@ -14,6 +14,7 @@
 //!   save is likely the fix); a child stopped on request stays stopped.
 //! - Before any restart, everything the old instance started is gone (its port is free).
 
+use std::future::Future;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
@@ -161,6 +162,7 @@ pub(super) fn launch(spec: ChildSpec, shared: Arc<Shared>) -> Result<ChildHandle
         }
         None => None,
     };
+    let (shared_for_panics, name_for_panics) = (shared.clone(), name.clone());
     let actor = Actor {
         name,
         backoff: Backoff::new(spec.restart.clone()),
@@ -171,7 +173,11 @@ pub(super) fn launch(spec: ChildSpec, shared: Arc<Shared>) -> Result<ChildHandle
         mailbox,
         _reloader: reloader,
     };
-    tokio::spawn(actor.run());
+    spawn_minded(
+        shared_for_panics,
+        format!("the supervisor of {name_for_panics}"),
+        actor.run(),
+    );
     Ok(handle)
 }
 
@@ -487,7 +493,11 @@ impl Actor {
                     log,
                     spec.on_line.clone(),
                 );
-                Some(tokio::spawn(pump))
+                Some(spawn_minded(
+                    self.shared.clone(),
+                    format!("the output reader of {}", self.name),
+                    pump,
+                ))
             })
             .collect();
         self.pid.store(process.pid as u32, Ordering::Relaxed);
@@ -596,6 +606,32 @@ impl Actor {
     fn emit(&self, kind: EventKind) {
         self.shared.emit(&self.name, kind);
     }
+}
+
+/// Spawns `task`, minding it: if it panics, the run ends with an error naming `what`.
+/// A panic must not leave a child unsupervised, or its pipes unread, while everyone
+/// waits. The handle completes when `task` does.
+fn spawn_minded(
+    shared: Arc<Shared>,
+    what: String,
+    task: impl Future<Output = ()> + Send + 'static,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(failed) = tokio::spawn(task).await
+            && failed.is_panic()
+        {
+            let panic = failed.into_panic();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            shared
+                .fail(Error::new(format!("{what} failed: {message}")).hint(
+                    "this is a bug in reflex-django; please report it with the output above",
+                ));
+        }
+    })
 }
 
 /// Waits a little for the output readers to reach the end of the pipes.

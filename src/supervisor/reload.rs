@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use notify_debouncer_full::notify::event::{CreateKind, ModifyKind};
+use notify_debouncer_full::notify::event::{CreateKind, MetadataKind, ModifyKind};
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use tokio::sync::mpsc;
@@ -74,9 +74,12 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
                     }
                     continue;
                 }
+                // A `touch` counts, as it does for Django's runserver and Reflex's own
+                // reloader: one rule for both children. Reading a file does not.
                 if matches!(
                     event.kind,
-                    EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+                    EventKind::Access(_)
+                        | EventKind::Modify(ModifyKind::Metadata(MetadataKind::AccessTime))
                 ) {
                     continue;
                 }

@@ -27,6 +27,8 @@ const CHECKS: [Duration; 6] = [
 /// door, rewriting `config` to restart Vite while it is not.
 pub async fn ensure_live(config: &Path, frontend_port: u16, probe_path: &str) -> Result<()> {
     let client = reqwest::Client::builder()
+        // 127.0.0.1 only: an HTTP_PROXY from the environment would answer instead.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(5))
         .build()
