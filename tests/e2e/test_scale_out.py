@@ -43,6 +43,9 @@ def cluster(prod_root: Path, run_env: dict[str, str], services, admin_password: 
         **run_env,
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{postgres.port}/postgres",
         "REFLEX_REDIS_URL": redis.url,
+        # Sessions in Django's cache on the same Redis (another database), in front of
+        # PostgreSQL.
+        "CACHE_REDIS_URL": redis.url.rsplit("/", 1)[0] + "/1",
         "GRANIAN_WORKERS": "2",  # Reflex's choice would be 5 a replica on 2 CPUs
         "REFLEX_DJANGO_DJANGO_WORKERS": "1",
         "REFLEX_DJANGO_PROXY_TRUSTED_PROXIES": "127.0.0.1/32",
@@ -95,7 +98,7 @@ def restart(replica: Stack) -> None:
 
 
 def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) -> None:
-    url, replicas, _ = cluster
+    url, replicas, cluster_env = cluster
     page.goto(f"{url}/admin/login/")
     page.fill("#id_username", "admin")
     page.fill("#id_password", admin_password)
@@ -122,6 +125,11 @@ def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) 
     page.goto(f"{url}/")
     assert signed_in_as(page) == "admin"
     wait_for(lambda: page.inner_text("#note-count").startswith("1"), 20, "the note, still in the database")
+    # The session lives in the shared cache (cached_db), in front of PostgreSQL.
+    import redis as redis_client
+
+    cache = redis_client.Redis.from_url(cluster_env["CACHE_REDIS_URL"])
+    assert any(b"django.contrib.sessions.cached_db" in key for key in cache.keys("*")), cache.keys("*")
 
 
 def test_requests_through_nginx_survive_a_replica_crash_and_restart(cluster) -> None:
