@@ -343,15 +343,19 @@ pub fn write_env_file(dir: &Path) -> Result<bool> {
     if path.exists() {
         return Ok(false);
     }
-    let text = format!(
-        "# Made by `reflex-django init`. Keep it secret; it is in .gitignore.\n\
-         SECRET_KEY={}\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n\
-         # DEBUG is on under `reflex-django run` and off under `run --env prod`;\n\
-         # DEBUG=0 or DEBUG=1 here decides for both.\n",
-        secret_key()?
-    );
-    crate::atomic::write(&path, text.as_bytes(), 0o600)?;
+    crate::atomic::write(&path, env_file_text(&secret_key()?).as_bytes(), 0o600)?;
     Ok(true)
+}
+
+/// The key is single-quoted: unquoted, a key that starts with `#` would read as an
+/// empty value followed by a comment.
+fn env_file_text(secret_key: &str) -> String {
+    format!(
+        "# Made by `reflex-django init`. Keep it secret; it is in .gitignore.\n\
+         SECRET_KEY='{secret_key}'\nALLOWED_HOSTS=localhost,127.0.0.1,[::1]\n\
+         # DEBUG is on under `reflex-django run` and off under `run --env prod`;\n\
+         # DEBUG=0 or DEBUG=1 here decides for both.\n"
+    )
 }
 
 /// 50 characters from the kernel's random source, like Django's own generator.
@@ -403,6 +407,20 @@ mod tests {
         }
         let err = Names::new(Path::new("/x/site"), Some("web".into()), Some("web".into()));
         assert!(err.unwrap_err().message().contains("both be `web`"));
+    }
+
+    #[test]
+    fn every_secret_key_reads_back_from_the_env_file() {
+        for key in ["#starts-with-a-hash=x", &secret_key().unwrap()] {
+            let text = env_file_text(key);
+            let read: Vec<(String, String)> = dotenvy::from_read_iter(text.as_bytes())
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                read.contains(&("SECRET_KEY".into(), key.to_string())),
+                "{read:?}"
+            );
+        }
     }
 
     #[test]

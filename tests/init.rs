@@ -57,7 +57,7 @@ fn writes_the_project_files() {
     let env = std::fs::read_to_string(root.join(".env")).unwrap();
     let key = env
         .lines()
-        .find_map(|l| l.strip_prefix("SECRET_KEY="))
+        .find_map(|l| l.strip_prefix("SECRET_KEY='")?.strip_suffix('\''))
         .unwrap();
     assert_eq!(key.len(), 50);
     assert!(

@@ -20,10 +20,13 @@ nothing may live in process memory: the state sits in the session store both sha
   HMAC-SHA256 signature made with `SECRET_KEY`.
 - `redeem()` (Django process, `reflex_django.views.session_handoff`) checks the
   signature and age, loads the staging session and compares the nonce, deletes the
-  staging session (an atomic `DELETE` for database-backed stores: only one redemption
-  can win), checks that the browser presents the same session cookie as on the
-  WebSocket, then logs the user in (the user must still be active with the same
-  password) or out on the real HTTP request.
+  checks that the browser presents the same session cookie as on the WebSocket (a
+  ticket minted for a browser without a cookie also needs `Sec-Fetch-Site:
+  same-origin`: only the app's own page navigates there with it, not a link an
+  attacker sent), and only then deletes the staging session (an atomic `DELETE` for
+  database-backed stores: only one redemption can win), so an attempt from the wrong
+  browser cannot burn the ticket. Then it logs the user in (the user must still be
+  active with the same password) or out on the real HTTP request.
 """
 
 from __future__ import annotations
@@ -166,11 +169,20 @@ def redeem(request: HttpRequest, ticket: str) -> Redeemed:
         or not constant_time_compare(str(record.get("nonce", "")), str(payload.get("n", "")))
     ):
         raise TicketRefused("no staged hand-off for this ticket (used, expired or replaced)")
+    # Every check that depends on who presents the ticket comes before the claim: a
+    # leaked link tried from another browser must not cancel the real sign-in.
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not constant_time_compare(_cookie_digest(cookie), str(record.get("cookie", ""))):
+        raise TicketRefused("presented by a browser with another session")
+    if not cookie and request.headers.get("Sec-Fetch-Site") != "same-origin":
+        # Bound to "no cookie", which any fresh browser has: only the app's own page
+        # may navigate here with it, never a link from elsewhere (login CSRF).
+        raise TicketRefused(
+            "a ticket of a browser without a session must come from this site's own page "
+            f"(Sec-Fetch-Site: {request.headers.get('Sec-Fetch-Site') or 'absent'})"
+        )
     if not _claim(staging):
         raise TicketRefused("already used")
-    presented = _cookie_digest(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
-    if not constant_time_compare(presented, str(record.get("cookie", ""))):
-        raise TicketRefused("presented by a browser with another session")
     if payload["op"] == "login":
         user = _staged_user(record)
         login(request, user, backend=record["backend"])

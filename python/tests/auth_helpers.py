@@ -42,11 +42,12 @@ def last_load(tab: Tab) -> str:
 
 
 def browser_get(url: str, cookie: str | None = None) -> Any:
-    """The browser following a navigation: a GET through Django's middleware."""
+    """The browser following a navigation the app's page made (a redirect from an
+    event: same origin): a GET through Django's middleware."""
     client = Client()
     if cookie:
         client.cookies[settings.SESSION_COOKIE_NAME] = cookie
-    return in_db_thread(client.get, url)
+    return in_db_thread(client.get, url, headers={"Sec-Fetch-Site": "same-origin"})
 
 
 def session_cookie_of(response: Any) -> str | None:

@@ -37,11 +37,15 @@ async def login_ticket(user: Any, cookie: str | None = None, next_url: str = "/n
     return await aissue_ticket(request, "login", next_url, authenticated)
 
 
-def visit(url: str, cookie: str | None = None, **headers: str) -> Any:
+def visit(url: str, cookie: str | None = None, **headers: str | None) -> Any:
+    """A GET as the app's own page makes it (`Sec-Fetch-Site: same-origin`); pass
+    `Sec_Fetch_Site=...` (None: no such header) for other navigations."""
     client = Client()
     if cookie:
         client.cookies[settings.SESSION_COOKIE_NAME] = cookie
-    return in_db_thread(client.get, url, headers=headers)
+    sent = {"Sec-Fetch-Site": "same-origin"}
+    sent.update({name.replace("_", "-"): value for name, value in headers.items()})
+    return in_db_thread(client.get, url, headers={k: v for k, v in sent.items() if v is not None})
 
 
 def session_cookie(response: Any) -> Morsel | None:
@@ -153,6 +157,28 @@ def _anonymous_session(**data: Any) -> str:
     store.update(data)
     store.create()
     return store.session_key
+
+
+async def test_an_attempt_from_another_browser_does_not_burn_the_ticket(make_user) -> None:
+    user = make_user()
+    mine, theirs = in_db_thread(_anonymous_session), in_db_thread(_anonymous_session)
+    url = await login_ticket(user, cookie=mine)
+    assert refused(visit(url, cookie=theirs))
+    assert refused(visit(url))
+    response = visit(url, cookie=mine)
+    assert response.status_code == 302 and session_user_id(session_cookie(response).value) == str(user.pk)
+
+
+async def test_a_ticket_of_a_browser_without_a_session_needs_the_apps_own_page(make_user) -> None:
+    """Login CSRF: an attacker mints a ticket for their own account in a fresh browser
+    and sends the link; the victim's fresh browser has no cookie either. Only a
+    navigation by the app's own page (same origin) may redeem such a ticket."""
+    user = make_user()
+    url = await login_ticket(user)
+    for fetch_site in ("none", "same-site", "cross-site", None):
+        assert refused(visit(url, Sec_Fetch_Site=fetch_site)), fetch_site
+    response = visit(url)  # same-origin, as the sign-in page's redirect
+    assert response.status_code == 302 and session_user_id(session_cookie(response).value) == str(user.pk)
 
 
 async def test_tampered_tickets_are_refused(make_user) -> None:

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from e2e_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Stack, binary
 
 
@@ -139,7 +138,8 @@ def prod_root(demo_root, tmp_path_factory, run_env) -> Path:
     shutil.copytree(demo_root, root, symlinks=True, ignore=shutil.ignore_patterns("staticfiles"))
     views, urls = root / "notes" / "views.py", root / "notes" / "urls.py"
     views.write_text(views.read_text() + SLOW_VIEW)
-    urls.write_text(urls.read_text().replace("urlpatterns = [", "urlpatterns = [\n    path('slow/', views.slow),\n    path('who/', views.who),"))
+    routes = "urlpatterns = [\n    path('slow/', views.slow),\n    path('who/', views.who),"
+    urls.write_text(urls.read_text().replace("urlpatterns = [", routes))
     [app_module] = [p for p in root.glob("*/*.py") if "app = rx.App(" in p.read_text()]
     app_module.write_text(app_module.read_text() + COUNTER_PAGE)
     built = subprocess.run([binary(), "build"], cwd=root, env=run_env, capture_output=True, text=True)

@@ -1,5 +1,5 @@
 """`reflex-django deploy`: what it writes passes the engines' own checks (`nginx -t`,
-the Kubernetes schemas, hadolint), and nginx running the generated config really
+the Kubernetes schemas, the Compose Specification's schema, hadolint), and nginx running the generated config really
 routes plain requests and the event WebSocket to the replicas, skipping one that is
 down or draining."""
 
@@ -174,6 +174,13 @@ def test_compose_and_k8s_files_pass_their_checks(demo_root: Path, run_env: dict[
     check = subprocess.run([TOOLS / "kubernetes-validate", "--strict", *manifests], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert check.stdout.count("passed") == len(manifests), check.stdout
+    # The Compose Specification's own JSON schema (no Docker needed).
+    spec = subprocess.run(
+        [TOOLS / "check-jsonschema", "--builtin-schema", "vendor.compose-spec", root / "deploy/compose.yaml"],
+        capture_output=True,
+        text=True,
+    )
+    assert spec.returncode == 0, spec.stdout + spec.stderr
     compose = (root / "deploy/compose.yaml").read_text()
     assert all(f"app-{i}: *app" in compose for i in (1, 2, 3))
     nginx_conf = root / "deploy/nginx.conf"

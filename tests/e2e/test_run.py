@@ -11,9 +11,7 @@ import time
 
 import httpx
 import pytest
-
 from e2e_support import title, wait_for
-
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +55,9 @@ def test_database_writes_restart_nothing(stack, admin_password):
     with httpx.Client(base_url=stack.app_url) as client:
         form = client.get("/admin/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-        client.post("/admin/login/", data={"csrfmiddlewaretoken": token, "username": "admin", "password": admin_password})
+        client.post(
+            "/admin/login/", data={"csrfmiddlewaretoken": token, "username": "admin", "password": admin_password}
+        )
     time.sleep(2)  # Reflex's reloader would have reacted by now
     assert stack.count(r"Compiling") == compiles, stack.log()[-2000:]
     assert stack.count(r"restarting") == restarts, stack.log()[-2000:]
@@ -69,7 +69,9 @@ def test_editing_a_django_view_restarts_django_with_the_new_code(stack):
     original_views, original_urls = views.read_text(), urls_py.read_text()
     try:
         views.write_text(original_views + "\n\ndef version(request):\n    return JsonResponse({'version': 2})\n")
-        urls_py.write_text(original_urls.replace("urlpatterns = [", "urlpatterns = [\n    path('version/', views.version),"))
+        urls_py.write_text(
+            original_urls.replace("urlpatterns = [", "urlpatterns = [\n    path('version/', views.version),")
+        )
         saved = time.monotonic()
         answer = wait_for(
             lambda: httpx.get(f"{stack.front_door_url}/api/version/").json() == {"version": 2},
@@ -128,7 +130,9 @@ def test_a_rewritten_vite_config_is_patched_again(stack):
         "Django behind the dev server again",
         0.05,
     )
-    print(f"re-patched after {repatched * 1000:.0f}ms; Django served {time.monotonic() - rewritten:.2f}s after the rewrite")
+    print(
+        f"re-patched after {repatched * 1000:.0f}ms; Django served {time.monotonic() - rewritten:.2f}s after the rewrite"
+    )
     # Vite restarts on each change and may have kept the config without rules; once
     # it has settled, the dev server must still send Django's paths to Django.
     time.sleep(6)

@@ -43,6 +43,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "username_label": "Username",
         "password_label": "Password",
         "invalid_credentials": "Please enter a correct username and password.",
+        "signin_throttled": "Too many failed sign-ins. Try again in {seconds} seconds.",
         "session_unavailable": (
             "Signing in needs a Django session, and this page has none. Reload the page "
             "and try again."
@@ -135,6 +136,13 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "SITE_ORIGIN": None,
         # Seconds a session hand-off ticket stays valid.
         "TICKET_MAX_AGE": 30,
+        # Failed sign-ins allowed per username, and per client address, within
+        # SIGNIN_WINDOW seconds; then attempts wait, doubling up to SIGNIN_MAX_LOCKOUT
+        # (reflex_django.auth.throttle). 0 turns a limit off.
+        "SIGNIN_ATTEMPTS": 5,
+        "SIGNIN_ATTEMPTS_PER_ADDRESS": 20,
+        "SIGNIN_WINDOW": 60,
+        "SIGNIN_MAX_LOCKOUT": 900,
     }
 )
 

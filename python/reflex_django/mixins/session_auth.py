@@ -190,13 +190,16 @@ def _session_auth_parts(
         return await sign_in(self, username, str(form_data.get(cfg.form_password_key) or ""))
 
     async def sign_in(self: Any, username: str, password: str) -> Any:
-        from django.contrib.auth import aauthenticate
+        from reflex_django.auth import throttle
 
         request = current_request()
         if request is None or getattr(request, "session", None) is None:
             setattr(self, error_var, self._session_auth_message("session_unavailable"))
             return None
-        user = await aauthenticate(request, username=username, password=password)
+        user, wait = await throttle.authenticate(request, username, password)
+        if wait:
+            setattr(self, error_var, self._session_auth_message("signin_throttled").format(seconds=wait))
+            return None
         if user is None:
             setattr(self, error_var, self._session_auth_message("invalid_credentials"))
             return None

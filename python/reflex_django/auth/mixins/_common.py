@@ -120,7 +120,7 @@ async def register_and_sign_in(
 
     Returns `(created, event, errors)`. `messages` overrides texts (0.2.3 keys work).
     """
-    from django.contrib.auth import aauthenticate
+    from reflex_django.auth import throttle
 
     with override_messages(messages):
         request = current_request()
@@ -133,7 +133,7 @@ async def register_and_sign_in(
         )
         if errors:
             return False, None, errors
-        user = await aauthenticate(request, username=user.get_username(), password=password)
+        user = await throttle.authenticate_unthrottled(request, user.get_username(), password)
         if user is None:  # no configured backend accepts the new account as is
             return True, rx.redirect(auth_setting("LOGIN_URL")), []
         event = await hand_off(state, "login", redirect, user=user)
