@@ -31,7 +31,12 @@ if TYPE_CHECKING:
         ReflexDjangoAuthError,
         auser_has_perm,
         django_login_required,
+        group_required,
+        permission_required,
         require_login_user,
+        staff_required,
+        superuser_required,
+        user_passes_test,
     )
     from reflex_django.cli import django_cli
     from reflex_django.conf import configure_django
@@ -85,6 +90,11 @@ _EXPORTS = {
     "auser_has_perm": "reflex_django.authz",
     "django_login_required": "reflex_django.authz",
     "require_login_user": "reflex_django.authz",
+    "group_required": "reflex_django.authz",
+    "permission_required": "reflex_django.authz",
+    "staff_required": "reflex_django.authz",
+    "superuser_required": "reflex_django.authz",
+    "user_passes_test": "reflex_django.authz",
     "Model": "reflex_django.model",
     "register_admin": "reflex_django.admin",
     "session_cookie_clear_js": "reflex_django.session_js",
@@ -138,13 +148,18 @@ __all__ = [
     "django_login_required",
     "end_event_request",
     "get_auth_settings",
+    "group_required",
     "login_required",
     "make_dispatcher",
+    "permission_required",
     "register_admin",
     "require_login_user",
     "session_cookie_clear_js",
     "session_cookie_name_and_suffix",
     "session_cookie_set_js",
+    "staff_required",
+    "superuser_required",
+    "user_passes_test",
     "user_snapshot",
 ]
 

@@ -19,8 +19,13 @@ __all__ = [
     "ReflexDjangoAuthError",
     "auser_has_perm",
     "django_login_required",
+    "group_required",
     "login_url",
+    "permission_required",
     "require_login_user",
+    "staff_required",
+    "superuser_required",
+    "user_passes_test",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -86,23 +91,147 @@ def django_login_required(redirect_to: Any = None) -> Any:
     if callable(redirect_to):
         return django_login_required()(redirect_to)
 
-    def decorate(fn: F) -> F:
-        def denied() -> Any:
-            import reflex as rx
+    def denied(_state: Any) -> Any:
+        import reflex as rx
 
-            if redirect_to:
-                return rx.redirect(redirect_to)
+        return rx.redirect(redirect_to or _with_next(login_url()))
+
+    def allowed(user: Any) -> bool:
+        return bool(user.is_authenticated)
+
+    return _guard(allowed, denied, login_first=False, sync=True)
+
+
+def user_passes_test(
+    test: Callable[[Any], Any],
+    *,
+    on_denied: Callable[[Any], Any] | None = None,
+) -> Callable[[F], F]:
+    """Guard an event handler with `test(user)` (the event's Django user; a plain
+    function for attribute checks, an `async def` for anything that queries the
+    database). The handler runs only when it is true. Otherwise: an anonymous user is
+    sent to the login page (`?next=` the event's page); a signed-in one gets what
+    `on_denied(state)` returns, by default an error toast (`permission_denied`). Put
+    it under `@rx.event`::
+
+        @rx.event
+        @user_passes_test(lambda user: user.email.endswith("@example.com"))
+        async def export(self): ...
+    """
+
+    return _guard(test, on_denied, login_first=True, sync=not inspect.iscoroutinefunction(test))
+
+
+def permission_required(*perms: str, on_denied: Callable[[Any], Any] | None = None) -> Callable[[F], F]:
+    """Guard an event handler: the user must have every one of `perms`
+    (`"app_label.codename"`, checked with Django's `ahas_perms`: backends, groups,
+    superusers). Refusals as for `user_passes_test`."""
+    if not perms or not all(isinstance(p, str) and "." in p for p in perms):
+        raise TypeError("permission_required() takes permissions as 'app_label.codename' strings")
+
+    async def has_perms(user: Any) -> bool:
+        return bool(user.is_active and await user.ahas_perms(perms))
+
+    return _guard(has_perms, on_denied, login_first=True, sync=False)
+
+
+def group_required(*groups: str, on_denied: Callable[[Any], Any] | None = None) -> Callable[[F], F]:
+    """Guard an event handler: the user must belong to at least one of `groups`
+    (names); superusers always pass. Refusals as for `user_passes_test`."""
+    if not groups:
+        raise TypeError("group_required() needs at least one group name")
+
+    async def in_group(user: Any) -> bool:
+        if not user.is_active:
+            return False
+        return bool(user.is_superuser or await user.groups.filter(name__in=groups).aexists())
+
+    return _guard(in_group, on_denied, login_first=True, sync=False)
+
+
+def staff_required(fn: F | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
+    """Guard an event handler: active staff users only (bare or with `on_denied`)."""
+    guard = user_passes_test(lambda user: user.is_active and user.is_staff, on_denied=on_denied)
+    return guard(fn) if fn is not None else guard
+
+
+def superuser_required(fn: F | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
+    """Guard an event handler: active superusers only (bare or with `on_denied`)."""
+    guard = user_passes_test(lambda user: user.is_active and user.is_superuser, on_denied=on_denied)
+    return guard(fn) if fn is not None else guard
+
+
+def _refused(_state: Any) -> Any:
+    import reflex as rx
+
+    from reflex_django.auth.conf import message
+
+    return rx.toast.error(message("permission_denied"))
+
+
+def _is_page(fn: Callable[..., Any]) -> bool:
+    """A page function takes nothing; an event handler takes the state."""
+    try:
+        return not inspect.signature(fn).parameters and not inspect.iscoroutinefunction(fn)
+    except (TypeError, ValueError):
+        return False
+
+
+def _guard(
+    allowed: Callable[[Any], Any], denied: Callable[[Any], Any] | None, *, login_first: bool, sync: bool
+) -> Callable[[F], F]:
+    """The decorator: `fn` runs when `allowed(user)` (awaited when it returns an
+    awaitable) is true; otherwise the event answers `denied(state)` (default: an error
+    toast for a handler, the `permission_denied` text for a page). With `login_first`,
+    anonymous users go to the login page without `allowed` being asked. Works on
+    handlers of every kind and on page functions (see `reflex_django.auth.page_guard`).
+
+    `sync`: `allowed` needs no await (no database), so a sync handler stays sync —
+    Reflex's `setvar` calls setters directly and cannot await them."""
+
+    def refusal(user: Any, passed: bool, state: Any, page: bool) -> Any:
+        if passed:
+            return None
+        if denied is not None:
+            return denied(state)
+        return False if page else _refused(state)
+
+    def anonymous(user: Any) -> Any:
+        import reflex as rx
+
+        if login_first and not user.is_authenticated:
+            # Sign in first (the test is not asked about anonymous users).
             return rx.redirect(_with_next(login_url()))
+        return None
 
-        def allowed() -> bool:
-            return bool(current_user().is_authenticated)
+    async def verdict(state: Any, page: bool = False) -> Any:
+        """None to go on, or what to answer instead (False: the page's refusal)."""
+        user = current_user()
+        if (redirect := anonymous(user)) is not None:
+            return redirect
+        passed = allowed(user)
+        if inspect.isawaitable(passed):
+            passed = await passed
+        return refusal(user, bool(passed), state, page)
 
+    def sync_verdict(state: Any) -> Any:
+        user = current_user()
+        if (redirect := anonymous(user)) is not None:
+            return redirect
+        return refusal(user, bool(allowed(user)), state, False)
+
+    def decorate(fn: F) -> F:
+        if _is_page(fn):
+            from reflex_django.auth.page_guard import guard_page
+
+            return guard_page(fn, functools.partial(verdict, page=True))  # type: ignore[return-value]
         if inspect.isasyncgenfunction(fn):
 
             @functools.wraps(fn)
             async def agen(*args: Any, **kwargs: Any) -> Any:
-                if not allowed():
-                    yield denied()
+                refused = await verdict(args[0] if args else None)
+                if refused is not None:
+                    yield refused
                     return
                 async for item in fn(*args, **kwargs):
                     yield item
@@ -112,25 +241,48 @@ def django_login_required(redirect_to: Any = None) -> Any:
 
             @functools.wraps(fn)
             async def coro(*args: Any, **kwargs: Any) -> Any:
-                return await fn(*args, **kwargs) if allowed() else denied()
+                refused = await verdict(args[0] if args else None)
+                return await fn(*args, **kwargs) if refused is None else refused
 
             return coro  # type: ignore[return-value]
         if inspect.isgeneratorfunction(fn):
+            if sync:
+
+                @functools.wraps(fn)
+                def gen(*args: Any, **kwargs: Any) -> Any:
+                    refused = sync_verdict(args[0] if args else None)
+                    if refused is not None:
+                        yield refused
+                        return
+                    return (yield from fn(*args, **kwargs))
+
+                return gen  # type: ignore[return-value]
 
             @functools.wraps(fn)
-            def gen(*args: Any, **kwargs: Any) -> Any:
-                if not allowed():
-                    yield denied()
+            async def agen_of_gen(*args: Any, **kwargs: Any) -> Any:
+                refused = await verdict(args[0] if args else None)
+                if refused is not None:
+                    yield refused
                     return
-                return (yield from fn(*args, **kwargs))
+                for item in fn(*args, **kwargs):
+                    yield item
 
-            return gen  # type: ignore[return-value]
+            return agen_of_gen  # type: ignore[return-value]
+        if sync:
+
+            @functools.wraps(fn)
+            def plain(*args: Any, **kwargs: Any) -> Any:
+                refused = sync_verdict(args[0] if args else None)
+                return fn(*args, **kwargs) if refused is None else refused
+
+            return plain  # type: ignore[return-value]
 
         @functools.wraps(fn)
-        def plain(*args: Any, **kwargs: Any) -> Any:
-            return fn(*args, **kwargs) if allowed() else denied()
+        async def coro_of_plain(*args: Any, **kwargs: Any) -> Any:
+            refused = await verdict(args[0] if args else None)
+            return fn(*args, **kwargs) if refused is None else refused
 
-        return plain  # type: ignore[return-value]
+        return coro_of_plain  # type: ignore[return-value]
 
     return decorate
 

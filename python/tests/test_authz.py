@@ -1,4 +1,5 @@
-"""Server-side checks: require_login_user, django_login_required, auser_has_perm."""
+"""Server-side checks: require_login_user, django_login_required, auser_has_perm, and
+the permission, group, staff, superuser and custom guards of event handlers."""
 
 from __future__ import annotations
 
@@ -17,8 +18,13 @@ from reflex_django.authz import (
     LoginRequired,
     auser_has_perm,
     django_login_required,
+    group_required,
     login_url,
+    permission_required,
     require_login_user,
+    staff_required,
+    superuser_required,
+    user_passes_test,
 )
 from reflex_django.context import begin_event_request, end_event_request
 from reflex_harness import Reflex, bridged_app, running
@@ -164,3 +170,173 @@ async def test_auser_has_perm(make_user) -> None:
     assert not await auser_has_perm(AnonymousUser(), "auth.change_group")
     assert not await auser_has_perm(None, "auth.change_group")
     assert in_db_thread(editor.has_perm, "auth.change_group")  # same answer as sync
+
+
+# --- permission, group, staff, superuser and custom guards ----------------------------
+
+
+class RoleState(rx.State):
+    @rx.event
+    @permission_required("auth.change_group", "auth.view_group")
+    async def purge(self) -> None:
+        ran.append("purge")
+
+    @rx.event
+    @group_required("editors", "chiefs")
+    def edit(self) -> None:
+        ran.append("edit")
+
+    @rx.event
+    @staff_required
+    async def staff_page(self) -> Any:
+        ran.append("staff")
+        yield
+
+    @rx.event
+    @superuser_required(on_denied=lambda state: rx.redirect("/forbidden"))
+    async def root_only(self) -> None:
+        ran.append("root")
+
+    @rx.event
+    @user_passes_test(lambda user: user.email.endswith("@ada.example"))
+    async def ada_only(self) -> None:
+        ran.append("ada")
+
+
+ROLE_EVENTS = {
+    "purge": RoleState.purge,
+    "edit": RoleState.edit,
+    "staff": RoleState.staff_page,
+    "root": RoleState.root_only,
+    "ada": RoleState.ada_only,
+}
+
+
+def _grant(user: Any, *codenames: str) -> None:
+    from django.contrib.auth.models import Permission
+
+    def grant() -> None:
+        for codename in codenames:
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+
+    in_db_thread(grant)
+
+
+def _join(user: Any, group: str) -> None:
+    from django.contrib.auth.models import Group
+
+    in_db_thread(lambda: user.groups.add(Group.objects.get_or_create(name=group)[0]))
+
+
+async def _runs(reflex: Reflex, login: Any, user: Any | None, name: str) -> tuple[bool, list[Any]]:
+    """Sends the guarded event as `user` (None: anonymous); whether the handler ran,
+    and what the browser was told instead."""
+    cookies = {settings.SESSION_COOKIE_NAME: login(user)} if user is not None else None
+    tab = await reflex.tab(cookies=cookies)
+    ran.clear()
+    await tab.send(ROLE_EVENTS[name])
+    await reflex.settle()
+    told = [(e.name, e.payload) for e in tab.frontend_events()]
+    return ran == [name], told
+
+
+async def test_each_guard_runs_the_handler_for_allowed_users_only(reflex: Reflex, make_user, login) -> None:
+    from django.contrib.auth.models import Group
+
+    plain = make_user()
+    both_perms, one_perm = make_user(), make_user()
+    _grant(both_perms, "change_group", "view_group")
+    _grant(one_perm, "change_group")
+    chief = make_user()
+    _join(chief, "chiefs")
+    in_db_thread(lambda: Group.objects.get_or_create(name="readers"))
+    reader = make_user()
+    _join(reader, "readers")
+    staff, boss = make_user(is_staff=True), make_user(is_superuser=True)
+    ada = make_user(email="lovelace@ada.example")
+
+    allowed = {
+        "purge": [both_perms, boss],
+        "edit": [chief, boss],
+        "staff": [staff],
+        "root": [boss],
+        "ada": [ada],
+    }
+    refused = {
+        "purge": [plain, one_perm],
+        "edit": [plain, reader],
+        "staff": [plain, boss],
+        "root": [plain, staff],
+        "ada": [plain],
+    }
+    for name in ROLE_EVENTS:
+        for user in allowed[name]:
+            ran_it, _ = await _runs(reflex, login, user, name)
+            assert ran_it, (name, user.username)
+        for user in refused[name]:
+            ran_it, told = await _runs(reflex, login, user, name)
+            assert not ran_it, (name, user.username)
+            if name == "root":  # on_denied decides
+                assert ("_redirect", {"path": "/forbidden", "external": False, "popup": False, "replace": False}) in [
+                    (n, {k: getattr(v, "_var_value", v) for k, v in p.items()}) for n, p in told
+                ], told
+            else:
+                assert any("You do not have permission to do that." in str(p) for _, p in told), told
+        # Anonymous users are sent to sign in, and come back to the page after.
+        ran_it, told = await _runs(reflex, login, None, name)
+        assert not ran_it
+        assert any(n == "_redirect" and "/login" in str(p) for n, p in told), told
+
+
+def test_guards_refuse_malformed_arguments() -> None:
+    with pytest.raises(TypeError, match="app_label.codename"):
+        permission_required("delete")
+    with pytest.raises(TypeError, match="at least one group"):
+        group_required()
+
+
+class SecretState(rx.State):
+    secrets: list[str] = []
+
+    @rx.event
+    @permission_required("auth.delete_group")
+    async def load_secrets(self) -> None:
+        self.secrets = ["launch codes"]
+
+
+@permission_required("auth.delete_group")
+def secret_page() -> rx.Component:
+    return rx.text(SecretState.secrets.to_string(), id="secrets")
+
+
+async def test_a_guarded_page_is_decided_on_the_server_and_its_data_never_sent(
+    reflex: Reflex, make_user, login
+) -> None:
+    from reflex_django.auth.page_guard import PageGuardState
+
+    assert secret_page.__name__ == "secret_page"
+    rendered = str(secret_page())  # a component: spinner, refusal, or the page
+    assert "page-guard" in rendered and "permission-denied" in rendered
+    guard_id = f"{__name__}.secret_page"
+    keeper, visitor = make_user(), make_user()
+    _grant(keeper, "delete_group")
+
+    async def visit(user: Any | None) -> tuple[Any, Any, list[Any]]:
+        cookies = {settings.SESSION_COOKIE_NAME: login(user)} if user is not None else None
+        tab = await reflex.tab(cookies=cookies)
+        await tab.send(PageGuardState.check_page, guard_id=guard_id)
+        await tab.send(SecretState.load_secrets)  # what the page's on_load would run
+        await reflex.settle()
+        return (
+            await reflex.state(tab, PageGuardState),
+            await reflex.state(tab, SecretState),
+            [(e.name, str(e.payload)) for e in tab.frontend_events()],
+        )
+
+    guard, data, _ = await visit(keeper)
+    assert (guard.granted, guard.refused, data.secrets) == ([guard_id], [], ["launch codes"])
+    guard, data, _ = await visit(visitor)
+    assert (guard.granted, guard.refused, data.secrets) == ([], [guard_id], [])
+    guard, data, told = await visit(None)
+    assert (guard.granted, data.secrets) == ([], [])
+    assert any(name == "_redirect" and "/login" in payload for name, payload in told), told

@@ -7,7 +7,10 @@ rather than raising, so the pages can show them next to the form.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from django.contrib.auth import get_user_model, password_validation
@@ -29,6 +32,7 @@ __all__ = [
     "register_user",
     "reset_password",
     "send_password_reset",
+    "wait_for_outgoing_mail",
 ]
 
 logger = logging.getLogger(__name__)
@@ -112,10 +116,17 @@ def register_user(
     return user, []
 
 
-def send_password_reset(email: str, *, confirm_url: str | None = None) -> list[str]:
+def send_password_reset(email: str, *, confirm_url: str | None = None, client_address: str | None = None) -> list[str]:
     """Email a reset link to each active user with a usable password and this address
-    (Django's `PasswordResetForm.get_users`). `[]` whether or not any matched;
-    errors only when the site cannot send (no `SITE_ORIGIN`, the mail server fails).
+    (Django's `PasswordResetForm.get_users`).
+
+    The answer tells nothing about the address: `[]` whether or not any account uses
+    it, in the same time (the mail goes out on a thread of its own, so a slow mail
+    server shows in no timing), and also when the mail server fails (logged for the
+    operator) or when the address or the client (`client_address`) asked too often
+    (`RESET_ATTEMPTS` per address, `RESET_ATTEMPTS_PER_CLIENT` per client, in
+    `RESET_WINDOW` seconds: no mail then, so nobody can flood an inbox). Errors only
+    for a malformed address or a site that cannot send (no `SITE_ORIGIN`).
     `confirm_url`: the pattern of the link's path (default
     `PASSWORD_RESET_CONFIRM_URL`), with `[uid]` and `[key]` (or `[token]`)."""
     origin = site_origin()
@@ -132,26 +143,78 @@ def send_password_reset(email: str, *, confirm_url: str | None = None) -> list[s
         validate_email(email)
     except ValidationError:
         return [message("email_invalid")]
+    if not _reset_allowed(email, client_address):
+        logger.warning("reflex-django: password reset asked too often for an address or by a client; no mail sent")
+        return []
     users = get_user_model()
     email_field = users.get_email_field_name()
     site = origin.split("://", 1)[1]
+    outgoing = []
     for user in PasswordResetForm().get_users(email):
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         key = default_token_generator.make_token(user)
         link = origin + password_reset_confirm_path(uid, key, pattern=confirm_url)
         fields = {"username": user.get_username(), "link": link, "site": site}
-        try:
-            send_mail(
+        outgoing.append(
+            (
                 message("reset_email_subject", **fields),
                 message("reset_email_body", **fields),
-                None,
-                [getattr(user, email_field)],
-                fail_silently=False,
+                getattr(user, email_field),
             )
-        except Exception:
-            logger.exception("reflex-django: could not send the password reset email")
-            return [message("reset_send_failed")]
+        )
+    if outgoing:
+        with _pending_lock:
+            _pending.append(_MAILING.submit(_send_all, outgoing))
     return []
+
+
+def wait_for_outgoing_mail(timeout: float = 30) -> None:
+    """Returns once the reset mails handed to the mailing thread so far are sent (or
+    failed, which is logged). For tests, and for a clean shutdown."""
+    with _pending_lock:
+        pending = list(_pending)
+        _pending.clear()
+    wait(pending, timeout=timeout)
+
+
+# One thread sends the reset mails, off every request's path.
+_MAILING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflex-django-mail")
+_pending: list[Future[None]] = []
+_pending_lock = threading.Lock()
+
+
+def _send_all(outgoing: list[tuple[str, str, str]]) -> None:
+    for subject, body, to in outgoing:
+        try:
+            send_mail(subject, body, None, [to], fail_silently=False)
+        except Exception:
+            logger.exception("reflex-django: could not send a password reset email")
+
+
+def _reset_allowed(email: str, client_address: str | None) -> bool:
+    """Counts this reset for the address and the client; False when either asked too
+    often within `RESET_WINDOW`."""
+    from django.core.cache import cache
+
+    window = int(auth_settings()["RESET_WINDOW"])
+    limits = {
+        "reflex_django:reset:addr:" + hashlib.sha256(email.casefold().encode()).hexdigest()[:32]: int(
+            auth_settings()["RESET_ATTEMPTS"]
+        ),
+    }
+    if client_address:
+        limits["reflex_django:reset:client:" + client_address] = int(auth_settings()["RESET_ATTEMPTS_PER_CLIENT"])
+    allowed = True
+    for key, limit in limits.items():
+        cache.add(key, 0, timeout=window)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=window)
+            count = 1
+        if limit > 0 and count > limit:
+            allowed = False
+    return allowed
 
 
 def check_reset_link(uid: str, key: str) -> Any:
@@ -182,9 +245,7 @@ def reset_password(uid: str, key: str, password1: str, password2: str) -> list[s
     return []
 
 
-def _password_problems(
-    password1: str, password2: str, user: Any, minimum: int | None = None
-) -> list[str]:
+def _password_problems(password1: str, password2: str, user: Any, minimum: int | None = None) -> list[str]:
     if not password1:
         return [message("password_required")]
     if password1 != password2:

@@ -88,6 +88,8 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "reset_confirm_button": "Change my password",
         "reset_link_invalid": "This link is invalid or has already been used. Ask for a new one.",
         "reset_done": "Your password has been changed. You can sign in now.",
+        # guards of event handlers and pages
+        "permission_denied": "You do not have permission to do that.",
         # the session hand-off view
         "ticket_invalid": "This sign-in link is invalid or has expired. Please sign in again.",
         # model CRUD mixins
@@ -143,6 +145,11 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "SIGNIN_ATTEMPTS_PER_ADDRESS": 20,
         "SIGNIN_WINDOW": 60,
         "SIGNIN_MAX_LOCKOUT": 900,
+        # Password reset mails per address, and reset requests per client address,
+        # within RESET_WINDOW seconds; past them the answer is the same, no mail goes.
+        "RESET_ATTEMPTS": 3,
+        "RESET_ATTEMPTS_PER_CLIENT": 10,
+        "RESET_WINDOW": 3600,
     }
 )
 

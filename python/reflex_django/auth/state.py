@@ -41,6 +41,7 @@ from asgiref.sync import sync_to_async
 from reflex_django.auth import accounts
 from reflex_django.auth.conf import auth_setting, message
 from reflex_django.auth.mixins._common import (
+    client_address,
     form_value,
     redirect_to_login,
     register_and_sign_in,
@@ -135,9 +136,7 @@ class DjangoAuthState(  # type: ignore[misc]
         if not auth_setting("SIGNUP_ENABLED"):
             return rx.redirect(auth_setting("LOGIN_URL"))
         form = {k: form_value(form_data, k) for k in ("username", "email", "password1", "password2")}
-        _, event, errors = await register_and_sign_in(
-            self, form, auth_setting("SIGNUP_REDIRECT_URL")
-        )
+        _, event, errors = await register_and_sign_in(self, form, auth_setting("SIGNUP_REDIRECT_URL"))
         self.register_error = " ".join(errors)
         return event
 
@@ -152,7 +151,9 @@ class DjangoAuthState(  # type: ignore[misc]
         if not auth_setting("PASSWORD_RESET_ENABLED"):
             self.reset_error = message("reset_unavailable")
             return
-        errors = await sync_to_async(accounts.send_password_reset)(form_value(form_data, "email"))
+        errors = await sync_to_async(accounts.send_password_reset)(
+            form_value(form_data, "email"), client_address=client_address()
+        )
         self.reset_error = " ".join(errors)
         self.reset_sent = not errors
 

@@ -29,11 +29,7 @@ def check_config_names(cfg: Any) -> None:
     identifiers."""
     check_names(
         type(cfg).__name__,
-        {
-            f.name: getattr(cfg, f.name)
-            for f in fields(cfg)
-            if f.name.endswith(("_var", "_event"))
-        },
+        {f.name: getattr(cfg, f.name) for f in fields(cfg) if f.name.endswith(("_var", "_event"))},
     )
 
 
@@ -128,7 +124,10 @@ async def register_and_sign_in(
             return False, None, [message("session_unavailable")]
         password = form.get("password1", "")
         user, errors = await sync_to_async(accounts.register_user)(
-            form.get("username", ""), form.get("email", ""), password, form.get("password2", ""),
+            form.get("username", ""),
+            form.get("email", ""),
+            password,
+            form.get("password2", ""),
             **rules,
         )
         if errors:
@@ -148,6 +147,13 @@ def reset_link(pattern: str | None = None) -> tuple[str, str] | None:
     if request is None:
         return None
     return match_password_reset_confirm(request.path, pattern)
+
+
+def client_address() -> str | None:
+    """The address of the client behind this event (as the event bridge resolved it)."""
+    request = current_request()
+    meta = getattr(request, "META", None) or {}
+    return meta.get("REMOTE_ADDR") or None
 
 
 def form_value(form_data: Mapping[str, Any] | None, *keys: str) -> str:

@@ -36,6 +36,7 @@ from reflex_django.auth.mixins._common import (
     build_state,
     check_config_names,
     check_paths,
+    client_address,
     form_value,
     reset_link,
 )
@@ -112,7 +113,9 @@ def password_reset_members(
                 setattr(self, error_var, message("reset_unavailable"))
                 return
             errors = await sync_to_async(accounts.send_password_reset)(
-                form_value(form_data, "email"), confirm_url=c.password_reset_confirm_url
+                form_value(form_data, "email"),
+                confirm_url=c.password_reset_confirm_url,
+                client_address=client_address(),
             )
         setattr(self, error_var, " ".join(errors))
         setattr(self, sent_var, not errors)
