@@ -96,6 +96,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         # model CRUD mixins
         "crud_not_found": "That item does not exist.",
         "crud_required": "This field is required.",
+        "crud_bad_order": "The list cannot be ordered that way.",
     }
 )
 
