@@ -103,6 +103,43 @@ fn fake(name: &str, marker: &Marker, args: &[&str]) -> ChildSpec {
     }
 }
 
+/// A fake child that serves `/ping` (`pong`) on a free port after `delay_ms`, ready
+/// when it answers.
+fn pong_server(marker: &Marker, delay_ms: &str) -> ChildSpec {
+    let port = reflex_django::ports::free_local_port().unwrap();
+    let mut spec = fake("server", marker, &["serve", delay_ms]);
+    spec.env.push(("PORT".into(), port.to_string()));
+    spec.ready = Probe::Http {
+        port,
+        path: "/ping".into(),
+        expect: Expect::Body("pong".into()),
+    };
+    spec
+}
+
+/// Waits for the first restart of `child` and for it to be ready again, in a new
+/// process (not `first`); then shuts down and checks that nothing is left.
+async fn restarted_then_shut_down(
+    sup: &Supervisor,
+    marker: &Marker,
+    child: &ChildHandle,
+    events: &mut broadcast::Receiver<Event>,
+    first: u32,
+) {
+    next_event(events, child.name(), Duration::from_secs(10), |k| match k {
+        EventKind::Restarting { attempt: 1, .. } => Some(()),
+        _ => None,
+    })
+    .await;
+    child
+        .state()
+        .wait_for(|s| *s == State::Ready)
+        .await
+        .unwrap();
+    assert_ne!(child.pid().unwrap(), first);
+    shut_down_and_check(sup, marker).await;
+}
+
 async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Captured) {
     let (log, printed) = LogMux::captured();
     let sup = Supervisor::start(Options {
@@ -389,15 +426,7 @@ async fn a_killed_server_is_restarted_and_ready_again() {
     let marker = Marker::new("serve");
     let (sup, _) = supervisor(Duration::from_secs(1), false).await;
     let mut events = sup.subscribe();
-    let port = reflex_django::ports::free_local_port().unwrap();
-    let mut spec = fake("server", &marker, &["serve", "300"]);
-    spec.env.push(("PORT".into(), port.to_string()));
-    spec.ready = Probe::Http {
-        port,
-        path: "/ping".into(),
-        expect: Expect::Body("pong".into()),
-    };
-    let child = sup.spawn(spec).unwrap();
+    let child = sup.spawn(pong_server(&marker, "300")).unwrap();
     let mut state = child.state();
     assert_eq!(*state.borrow_and_update(), State::Starting);
     let (after, _) = next_event(
@@ -424,14 +453,7 @@ async fn a_killed_server_is_restarted_and_ready_again() {
     })
     .await;
     assert_eq!(exit.to_string(), "killed by SIGKILL");
-    next_event(&mut events, "server", Duration::from_secs(5), |k| match k {
-        EventKind::Restarting { attempt: 1, .. } => Some(()),
-        _ => None,
-    })
-    .await;
-    state.wait_for(|s| *s == State::Ready).await.unwrap();
-    assert_ne!(child.pid().unwrap(), first);
-    shut_down_and_check(&sup, &marker).await;
+    restarted_then_shut_down(&sup, &marker, &child, &mut events, first).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -439,14 +461,7 @@ async fn a_server_that_stops_answering_is_restarted_by_its_liveness_checks() {
     let marker = Marker::new("hung");
     let (sup, _) = supervisor(Duration::from_secs(1), false).await;
     let mut events = sup.subscribe();
-    let port = reflex_django::ports::free_local_port().unwrap();
-    let mut spec = fake("server", &marker, &["serve", "0"]);
-    spec.env.push(("PORT".into(), port.to_string()));
-    spec.ready = Probe::Http {
-        port,
-        path: "/ping".into(),
-        expect: Expect::Body("pong".into()),
-    };
+    let mut spec = pong_server(&marker, "0");
     spec.alive = Some(AliveCheck {
         probe: spec.ready.clone(),
         every: Seconds(Duration::from_millis(100)),
@@ -480,19 +495,7 @@ async fn a_server_that_stops_answering_is_restarted_by_its_liveness_checks() {
     );
     assert!(why.contains("/ping"), "{why}");
     assert!(why.contains("3 checks in a row"), "{why}");
-    next_event(
-        &mut events,
-        "server",
-        Duration::from_secs(10),
-        |k| match k {
-            EventKind::Restarting { attempt: 1, .. } => Some(()),
-            _ => None,
-        },
-    )
-    .await;
-    state.wait_for(|s| *s == State::Ready).await.unwrap();
-    assert_ne!(child.pid().unwrap(), first);
-    shut_down_and_check(&sup, &marker).await;
+    restarted_then_shut_down(&sup, &marker, &child, &mut events, first).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

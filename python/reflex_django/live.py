@@ -141,13 +141,15 @@ async def _listen_locally(app: Any, queue: asyncio.Queue[str]) -> None:
 async def _listen_to_redis(app: Any, url: str) -> None:
     import redis.asyncio as redis
 
-    delay = 0.5
+    from reflex_django._backoff import Backoff
+
+    backoff = Backoff()
     while True:
         client = redis.from_url(url)
         try:
             pubsub = client.pubsub()
             await pubsub.subscribe(CHANNEL)
-            delay = 0.5
+            backoff.reset()
             while True:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=30)
                 if message is None:
@@ -162,14 +164,7 @@ async def _listen_to_redis(app: Any, url: str) -> None:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            logger.warning(
-                "reflex-django: live updates lost their Redis connection (%s: %s); retrying in %.1fs",
-                type(exc).__name__,
-                exc,
-                delay,
-            )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
+            await backoff.wait("live updates lost their Redis connection", exc)
         finally:
             await client.aclose()
 

@@ -27,6 +27,8 @@ import logging
 import pickle
 from typing import Any
 
+from reflex_django._backoff import Backoff
+
 logger = logging.getLogger("reflex_django")
 
 _PREFIX = "reflex_django:worker:"
@@ -159,7 +161,7 @@ class _Presence:
 
     async def _hold(self, instance_id: str, subscribed: asyncio.Event) -> None:
         redis = self.manager.redis
-        delay = 0.5
+        backoff = Backoff()
         while True:
             try:
                 async with redis.pubsub() as pubsub:
@@ -170,18 +172,11 @@ class _Presence:
                         # The marker goes up only once the subscription is in place.
                         await redis.set(marker(instance_id), b"1", ex=MARKER_TTL)
                         subscribed.set()
-                        delay = 0.5
+                        backoff.reset()
                         # Nobody publishes here; reading keeps the connection checked.
                         await pubsub.get_message(timeout=MARKER_TTL / 3)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 subscribed.clear()
-                logger.warning(
-                    "reflex-django: lost this worker's Redis presence (%s: %s); retrying in %.1fs",
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10)
+                await backoff.wait("lost this worker's Redis presence", exc)

@@ -94,3 +94,20 @@ async def test_passwords_are_checked_off_the_threads_events_share(reflex: Reflex
     assert ThreadRecordingBackend.threads and all(
         name.startswith("reflex-django-signin") for name in ThreadRecordingBackend.threads
     ), ThreadRecordingBackend.threads
+
+
+@override_settings(REFLEX_DJANGO_AUTH={"SIGNUP_ATTEMPTS_PER_CLIENT": 2})
+async def test_sign_ups_are_limited_per_client(reflex: Reflex) -> None:
+    from reflex_django.auth.state import DjangoAuthState
+
+    async def sign_up(tab: Tab, name: str) -> str:
+        form = {"username": name, "email": "", "password1": "Long enough 1", "password2": "Long enough 1"}
+        await tab.send(DjangoAuthState.submit_register_form, form_data=form)
+        await reflex.settle()
+        return (await reflex.state(tab, DjangoAuthState)).register_error
+
+    busy = await reflex.tab(ip="203.0.113.50")
+    assert await sign_up(busy, "first_of_many") == ""
+    assert await sign_up(busy, "second_of_many") == ""
+    assert await sign_up(busy, "third_of_many") == DEFAULT_MESSAGES["signup_throttled"]
+    assert await sign_up(await reflex.tab(ip="198.51.100.50"), "someone_else") == ""

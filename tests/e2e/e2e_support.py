@@ -249,3 +249,51 @@ http {{
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(timeout=10)
+
+
+class Load:
+    """`total` GETs of `paths` (in turn) against `base_url` from `threads` threads;
+    `done` counts the answered ones, `failures` lists what failed (`ok(status)` says
+    which statuses count as answers: by default below 500)."""
+
+    def __init__(self, base_url: str, paths: list[str], total: int, threads: int, ok=lambda status: status < 500):
+        self.base_url, self.paths, self.total, self.ok = base_url, paths, total, ok
+        self.done = 0
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._hammer, args=(n, threads)) for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    def _hammer(self, offset: int, step: int) -> None:
+        import httpx
+
+        with httpx.Client(base_url=self.base_url, timeout=60) as client:
+            for i in range(offset, self.total, step):
+                path = self.paths[i % len(self.paths)]
+                try:
+                    status = client.get(path).status_code
+                    failure = None if self.ok(status) else f"{status} {path}"
+                except httpx.HTTPError as exc:
+                    failure = f"{type(exc).__name__} {path}"
+                with self._lock:
+                    self.done += 1
+                    if failure:
+                        self.failures.append(failure)
+
+    def wait_for_share(self, share: float, what: str) -> None:
+        wait_for(lambda: self.done >= self.total * share, 120, what)
+
+    def join(self) -> None:
+        for thread in self._threads:
+            thread.join(timeout=300)
+
+
+def serving(stack: Stack, timeout: float = 180):
+    """Starts `stack` and yields it (for a fixture); at the end `run` must exit 0."""
+    try:
+        stack.start(timeout=timeout)
+        yield stack
+    finally:
+        code = stack.finish()
+        assert code == 0, f"run exited with {code}:\n{stack.log()}"

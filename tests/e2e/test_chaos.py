@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 
 import httpx
 import pytest
-from e2e_support import Stack, title, wait_for
+from e2e_support import Load, Stack, serving, title, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +23,7 @@ def chaos(prod_root, run_env):
         "REFLEX_DJANGO_LIVENESS_FAILURES": "2",
         "REFLEX_DJANGO_DJANGO_WORKERS": "1",
     }
-    stack = Stack(prod_root, env, prod=True)
-    try:
-        stack.start(timeout=180)
-        yield stack
-    finally:
-        code = stack.finish()
-        assert code == 0, f"run exited with {code}:\n{stack.log()}"
+    yield from serving(Stack(prod_root, env, prod=True))
 
 
 def django_pid(stack: Stack) -> int:
@@ -77,31 +70,11 @@ def test_a_frozen_django_is_restarted_by_the_liveness_checks(chaos):
 
 def test_no_get_fails_when_django_is_killed_under_load(chaos):
     total, threads = 600, 8
-    failures: list[str] = []
-    done = 0
-    lock = threading.Lock()
-
-    def hammer(offset: int) -> None:
-        nonlocal done
-        with httpx.Client(base_url=chaos.app_url, timeout=60) as client:
-            for _ in range(offset, total, threads):
-                try:
-                    status = client.get("/admin/login/").status_code
-                    if status != 200:
-                        failures.append(str(status))
-                except httpx.HTTPError as exc:
-                    failures.append(type(exc).__name__)
-                with lock:
-                    done += 1
-
-    workers = [threading.Thread(target=hammer, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    wait_for(lambda: done >= total // 4, 120, "the load to get going")
-    victim = django_pid(chaos)
-    os.kill(victim, signal.SIGKILL)
-    for w in workers:
-        w.join(timeout=300)
+    load = Load(chaos.app_url, ["/admin/login/"], total, threads, ok=lambda status: status == 200)
+    load.wait_for_share(0.25, "the load to get going")
+    os.kill(django_pid(chaos), signal.SIGKILL)
+    load.join()
+    done, failures = load.done, load.failures
     print(f"{total} GETs with {threads} at a time, Django killed (SIGKILL) meanwhile: {len(failures)} failed")
     assert done == total
     assert failures == [], failures[:10]

@@ -13,17 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Stack, binary, free_port, signed_in_as, title, wait_for
+from e2e_support import Stack, binary, free_port, serving, signed_in_as, title, wait_for
 
 @pytest.fixture(scope="module")
 def prod(prod_root, run_env):
-    stack = Stack(prod_root, run_env, prod=True)
-    try:
-        stack.start(timeout=180)
-        yield stack
-    finally:
-        code = stack.finish()
-        assert code == 0, f"run exited with {code}:\n{stack.log()}"
+    yield from serving(Stack(prod_root, run_env, prod=True))
 
 
 def test_build_leaves_a_stamp_and_compressed_variants(prod_root):

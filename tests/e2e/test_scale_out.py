@@ -10,14 +10,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Nginx, Stack, binary, free_port, signed_in_as, wait_for
+from e2e_support import Load, Nginx, Stack, binary, free_port, signed_in_as, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "tests"))
 from throwaway_servers import Postgres, Redis  # noqa: E402
@@ -84,6 +83,19 @@ def cluster(prod_root: Path, run_env: dict[str, str], services, admin_password: 
                 replica.stop()
 
 
+def signed_in_with_a_note(page, url: str, admin_password: str, title: str) -> None:
+    """Signs in through the admin (nginx in front) and adds a note on the notes page."""
+    page.goto(f"{url}/admin/login/")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", admin_password)
+    page.click("input[type=submit]")
+    page.wait_for_url("**/admin/")
+    page.goto(f"{url}/notes")
+    page.fill("#note-title", title)
+    page.click("#note-add")
+    page.wait_for_selector(f"text={title}")
+
+
 def crash(replica: Stack) -> None:
     """SIGKILL the replica's `run` (its children follow it, as after a crash)."""
     assert replica.proc is not None
@@ -99,15 +111,7 @@ def restart(replica: Stack) -> None:
 
 def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) -> None:
     url, replicas, cluster_env = cluster
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", admin_password)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
-    page.goto(f"{url}/notes")
-    page.fill("#note-title", "kept in PostgreSQL")
-    page.click("#note-add")
-    page.wait_for_selector("text=kept in PostgreSQL")
+    signed_in_with_a_note(page, url, admin_password, "kept in PostgreSQL")
     page.goto(f"{url}/counter")
     for _ in range(3):
         page.click("#bump")
@@ -135,35 +139,14 @@ def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) 
 def test_requests_through_nginx_survive_a_replica_crash_and_restart(cluster) -> None:
     url, replicas, _ = cluster
     paths = ["/api/notes/", "/", "/_reflex_django/health", "/static/admin/css/base.css"]
-    total, threads = 2000, 4
-    failures: list[str] = []
-    done = 0
-    lock = threading.Lock()
-
-    def hammer(offset: int) -> None:
-        nonlocal done
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for i in range(offset, total, threads):
-                try:
-                    answer = client.get(paths[i % len(paths)])
-                    ok = answer.status_code < 500
-                    what = f"{answer.status_code} {paths[i % len(paths)]}"
-                except httpx.HTTPError as exc:
-                    ok, what = False, f"{type(exc).__name__} {paths[i % len(paths)]}"
-                with lock:
-                    done += 1
-                    if not ok:
-                        failures.append(what)
-
-    workers = [threading.Thread(target=hammer, args=(n,)) for n in range(threads)]
-    for worker in workers:
-        worker.start()
-    wait_for(lambda: done >= total // 4, 120, "a quarter of the requests")
+    total = 2000
+    load = Load(url, paths, total, threads=4)
+    load.wait_for_share(0.25, "a quarter of the requests")
     crash(replicas[0])
-    wait_for(lambda: done >= total // 2, 120, "half of the requests")
+    load.wait_for_share(0.5, "half of the requests")
     restart(replicas[0])
-    for worker in workers:
-        worker.join(timeout=300)
+    load.join()
+    failures = load.failures
     print(f"{total} requests through nginx, a replica killed and restarted meanwhile: {len(failures)} failed")
     # nginx retries what a dead replica could not answer on the other one.
     assert len(failures) <= total // 100, failures[:20]
@@ -171,15 +154,7 @@ def test_requests_through_nginx_survive_a_replica_crash_and_restart(cluster) -> 
 
 def test_an_admin_edit_on_one_replica_shows_in_a_browser_on_any(cluster, browser, page, admin_password) -> None:
     url, replicas, _ = cluster
-    page.goto(f"{url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", admin_password)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
-    page.goto(f"{url}/notes")
-    page.fill("#note-title", "watched live")
-    page.click("#note-add")
-    page.wait_for_selector("text=watched live")
+    signed_in_with_a_note(page, url, admin_password, "watched live")
     current = "watched live"
     # The edit goes straight to each replica in turn (not through nginx): whichever
     # holds the page's WebSocket, the other one made the change at least once.

@@ -194,26 +194,14 @@ def _send_all(outgoing: list[tuple[str, str, str]]) -> None:
 def _reset_allowed(email: str, client_address: str | None) -> bool:
     """Counts this reset for the address and the client; False when either asked too
     often within `RESET_WINDOW`."""
-    from django.core.cache import cache
+    from reflex_django.auth.throttle import within_limit
 
-    window = int(auth_settings()["RESET_WINDOW"])
-    limits = {
-        "reflex_django:reset:addr:" + hashlib.sha256(email.casefold().encode()).hexdigest()[:32]: int(
-            auth_settings()["RESET_ATTEMPTS"]
-        ),
-    }
+    conf = auth_settings()
+    window = int(conf["RESET_WINDOW"])
+    address = hashlib.sha256(email.casefold().encode()).hexdigest()[:32]
+    allowed = within_limit(f"reset:addr:{address}", int(conf["RESET_ATTEMPTS"]), window)
     if client_address:
-        limits["reflex_django:reset:client:" + client_address] = int(auth_settings()["RESET_ATTEMPTS_PER_CLIENT"])
-    allowed = True
-    for key, limit in limits.items():
-        cache.add(key, 0, timeout=window)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
-            count = 1
-        if limit > 0 and count > limit:
-            allowed = False
+        allowed &= within_limit(f"reset:client:{client_address}", int(conf["RESET_ATTEMPTS_PER_CLIENT"]), window)
     return allowed
 
 

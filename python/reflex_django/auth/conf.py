@@ -44,6 +44,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "password_label": "Password",
         "invalid_credentials": "Please enter a correct username and password.",
         "signin_throttled": "Too many failed sign-ins. Try again in {seconds} seconds.",
+        "signup_throttled": "Too many new accounts from here. Try again later.",
         "session_unavailable": (
             "Signing in needs a Django session, and this page has none. Reload the page "
             "and try again."
@@ -95,6 +96,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         # model CRUD mixins
         "crud_not_found": "That item does not exist.",
         "crud_required": "This field is required.",
+        "crud_bad_order": "The list cannot be ordered that way.",
     }
 )
 
@@ -150,6 +152,8 @@ DEFAULTS: Mapping[str, Any] = MappingProxyType(
         "RESET_ATTEMPTS": 3,
         "RESET_ATTEMPTS_PER_CLIENT": 10,
         "RESET_WINDOW": 3600,
+        # Sign-up attempts one client address may make per hour (0: no limit).
+        "SIGNUP_ATTEMPTS_PER_CLIENT": 10,
     }
 )
 

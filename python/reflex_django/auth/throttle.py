@@ -27,7 +27,7 @@ from typing import Any
 
 from reflex_django.auth.conf import auth_setting
 
-__all__ = ["authenticate", "authenticate_unthrottled"]
+__all__ = ["authenticate", "authenticate_unthrottled", "within_limit"]
 
 # Two checks at a time at most: a flood waits its turn instead of taking every core.
 _HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reflex-django-signin")
@@ -108,3 +108,18 @@ async def _failed(keys: tuple[str, str], *, throttled: bool) -> None:
             record["until"] = now + min(left * 2, most)
         updated[key] = record
     await cache.aset_many(updated, timeout=most + window)
+
+
+def within_limit(key: str, limit: int, window: int) -> bool:
+    """Counts one more request under `key` (sync; Django's cache) and says whether it
+    stays within `limit` per `window` seconds from the first (0: no limit)."""
+    from django.core.cache import cache
+
+    key = "reflex_django:limit:" + key
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # it expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return limit <= 0 or count <= limit

@@ -69,12 +69,32 @@ class ModelCRUDConfig:
     # A `dict[str, str]` var: one message per field, "__all__" for the rest. None:
     # `<error_var>_fields`.
     field_errors_var: str | None = None
+    # The list (new): text search over these fields (`icontains`, any of them);
+    # `<list_var>_search` holds the query, `set_<list_var>_search` sets it and reloads.
+    search_fields: tuple[str, ...] = ()
+    # Rows per page; None lists every row. `<list_var>_page` (1-based),
+    # `<list_var>_total` (rows that match), `<list_var>_pages`; `set_<list_var>_page`.
+    page_size: int | None = None
+    # Fields the browser may order by (`<list_var>_order`: "title" or "-title", set
+    # with `set_<list_var>_order`); anything else is refused. `ordering` stays the
+    # default order.
+    ordering_fields: tuple[str, ...] = ()
+    # Django permissions each action needs on top of being signed in: keys "view",
+    # "add", "change", "delete"; values a permission or a tuple of them (all needed).
+    permissions: dict[str, Any] = field(default_factory=dict, hash=False)
     _fields: dict[str, models.Field] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
     def __post_init__(self) -> None:
-        for name in ("form_fields", "ordering", "required_for_create", "exclude_from_row"):
+        for name in (
+            "form_fields",
+            "ordering",
+            "required_for_create",
+            "exclude_from_row",
+            "search_fields",
+            "ordering_fields",
+        ):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = (value,)
@@ -108,6 +128,17 @@ class ModelCRUDConfig:
                 self.ordering == ("-created_at",),
                 "ordering defaults to ('-created_at',); pass ordering=() or your own",
             )
+        for kind in ("search_fields", "ordering_fields"):
+            for name in getattr(self, kind):
+                _model_field(model, name.split("__")[0], kind)
+        if self.page_size is not None and (not isinstance(self.page_size, int) or self.page_size < 1):
+            raise ValueError(f"ModelCRUDConfig({label}).page_size must be a positive number or None")
+        unknown = set(self.permissions) - {"view", "add", "change", "delete"}
+        if unknown:
+            raise ValueError(
+                f"ModelCRUDConfig({label}).permissions: unknown action(s) {sorted(unknown)}; "
+                "use 'view', 'add', 'change', 'delete'"
+            )
         names = {
             "list_var": self.list_var,
             "error_var": self.error_var,
@@ -121,6 +152,16 @@ class ModelCRUDConfig:
             "save_edit": "save_edit",
             "cancel_edit": "cancel_edit",
         }
+        if self.search_fields:
+            names["search_var"] = f"{self.list_var}_search"
+            names["set_search"] = f"set_{self.list_var}_search"
+        if self.page_size is not None:
+            for suffix in ("page", "total", "pages"):
+                names[f"{suffix}_var"] = f"{self.list_var}_{suffix}"
+            names["set_page"] = f"set_{self.list_var}_page"
+        if self.ordering_fields:
+            names["order_var"] = f"{self.list_var}_order"
+            names["set_order"] = f"set_{self.list_var}_order"
         for name in self.form_fields:
             for prefix in ("form_", "edit_", "set_form_", "set_edit_"):
                 names[prefix + name] = prefix + name
@@ -143,7 +184,12 @@ def crud_mixin(
       `set_form_<f>` / `set_edit_<f>`;
     - `cfg.refresh_method` (reload), `cfg.on_load_event` (for `on_load`),
       `cfg.add_event` (create from the `form_` vars), `cfg.delete_event(item_id)`,
-      `start_edit(item_id)`, `save_edit()`, `cancel_edit()`.
+      `start_edit(item_id)`, `save_edit()`, `cancel_edit()`;
+    - with `cfg.search_fields`: `<list_var>_search` and `set_<list_var>_search(text)`;
+      with `cfg.page_size`: `<list_var>_page`, `_total`, `_pages` and
+      `set_<list_var>_page(n)`; with `cfg.ordering_fields`: `<list_var>_order` and
+      `set_<list_var>_order("-field")`. `cfg.permissions` adds Django permissions per
+      action ("view", "add", "change", "delete"), checked on the server.
 
     The class is set as an attribute of `state_module` (default: the caller's module)
     so Reflex can pickle its instances.
@@ -183,20 +229,81 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         setattr(self, dict_var, problems)
         setattr(self, text_var, _as_sentence(model, problems))
 
+    search_var, page_var = f"{cfg.list_var}_search", f"{cfg.list_var}_page"
+    total_var, pages_var, order_var = f"{cfg.list_var}_total", f"{cfg.list_var}_pages", f"{cfg.list_var}_order"
+
+    def listed(self: Any) -> models.QuerySet[Any]:
+        """The user's rows as the list shows them: searched and ordered. The search
+        text and the order come from the browser: only the configured fields are
+        searched, and an order is used only when it is one of `ordering_fields`."""
+        qs = scoped()
+        query = str(getattr(self, search_var, "") or "").strip() if cfg.search_fields else ""
+        if query:
+            matches = models.Q()
+            for name in cfg.search_fields:
+                matches |= models.Q(**{f"{name}__icontains": query})
+            qs = qs.filter(matches)
+        order = str(getattr(self, order_var, "") or "") if cfg.ordering_fields else ""
+        if order and order.removeprefix("-") in cfg.ordering_fields:
+            qs = qs.order_by(order, *(o for o in cfg.ordering if o.removeprefix("-") != order.removeprefix("-")))
+        return qs
+
     async def reload(self: Any) -> None:
+        if not await permitted("view"):
+            setattr(self, cfg.list_var, [])
+            return
+        qs = listed(self)
+        if cfg.page_size is not None:
+            total = await qs.acount()
+            pages = max(1, -(-total // cfg.page_size))
+            page = min(max(_as_int(getattr(self, page_var, 1), 1), 1), pages)
+            setattr(self, total_var, total)
+            setattr(self, pages_var, pages)
+            setattr(self, page_var, page)
+            qs = qs[(page - 1) * cfg.page_size : page * cfg.page_size]
         rows = []
-        async for obj in scoped():
+        async for obj in qs:
             row = serialize(obj)
             for key in hidden:
                 row.pop(key, None)
             rows.append(row)
         setattr(self, cfg.list_var, rows)
 
+    async def permitted(action: str) -> bool:
+        """Whether the event's user may `action` ("view", "add", "change", "delete")."""
+        needed = cfg.permissions.get(action)
+        if not needed:
+            return True
+        perms = (needed,) if isinstance(needed, str) else tuple(needed)
+        user = current_user()
+        return bool(user.is_active and await user.ahas_perms(perms))
+
+    async def set_search(self: Any, value: str) -> None:
+        setattr(self, search_var, str(value or "")[:200])
+        if cfg.page_size is not None:
+            setattr(self, page_var, 1)
+        await reload(self)
+
+    async def set_page(self: Any, value: Any) -> None:
+        setattr(self, page_var, _as_int(value, 1))
+        await reload(self)
+
+    async def set_order(self: Any, value: str) -> None:
+        value = str(value or "")
+        if value and value.removeprefix("-") not in cfg.ordering_fields:
+            report(self, {NON_FIELD_ERRORS: _message("crud_bad_order")})
+            return
+        setattr(self, order_var, value)
+        await reload(self)
+
     async def on_load(self: Any) -> None:
         report(self, {})
         await reload(self)
 
     async def add(self: Any) -> None:
+        if not await permitted("add"):
+            report(self, {NON_FIELD_ERRORS: _message("permission_denied")})
+            return
         values = {f: str(getattr(self, "form_" + f) or "") for f in form_fields}
         problems = {f: _message("crud_required") for f in required if not values[f].strip()}
         if not problems:
@@ -209,6 +316,9 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
             await reload(self)
 
     async def delete(self: Any, item_id: Any) -> None:
+        if not await permitted("delete"):
+            report(self, {NON_FIELD_ERRORS: _message("permission_denied")})
+            return
         pk = _pk(model, item_id)
         deleted = 0
         if pk is not None:
@@ -222,6 +332,9 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         await reload(self)
 
     async def start_edit(self: Any, item_id: Any) -> None:
+        if not await permitted("change"):
+            report(self, {NON_FIELD_ERRORS: _message("permission_denied")})
+            return
         pk = _pk(model, item_id)
         obj = await scoped().filter(pk=pk).afirst() if pk is not None else None
         if obj is None:
@@ -234,6 +347,9 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         report(self, {})
 
     async def save_edit(self: Any) -> None:
+        if not await permitted("change"):
+            report(self, {NON_FIELD_ERRORS: _message("permission_denied")})
+            return
         # `editing_id` is a var the browser can set: look the row up in the user's
         # rows again.
         pk = _pk(model, self.editing_id)
@@ -282,6 +398,15 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         dict_var: (dict[str, str], {}),
         "editing_id": (int | str, NOT_EDITING),
     }
+    if cfg.search_fields:
+        fields_[search_var] = (str, "")
+        members[f"set_{search_var}"] = gate(set_search)
+    if cfg.page_size is not None:
+        fields_.update({page_var: (int, 1), total_var: (int, 0), pages_var: (int, 1)})
+        members[f"set_{page_var}"] = gate(set_page)
+    if cfg.ordering_fields:
+        fields_[order_var] = (str, "")
+        members[f"set_{order_var}"] = gate(set_order)
     for f in form_fields:
         for prefix in ("form_", "edit_"):
             fields_[prefix + f] = (str, "")
@@ -367,6 +492,13 @@ def _errors(exc: ValidationError) -> dict[str, str]:
     if hasattr(exc, "error_dict"):
         return {key: " ".join(messages) for key, messages in exc.message_dict.items()}
     return {NON_FIELD_ERRORS: " ".join(exc.messages)}
+
+
+def _as_int(raw: Any, default: int) -> int:
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return default
 
 
 def _pk(model: type[models.Model], raw: Any) -> Any:

@@ -123,6 +123,10 @@ async def register_and_sign_in(
         if request is None or getattr(request, "session", None) is None:
             return False, None, [message("session_unavailable")]
         password = form.get("password1", "")
+        address = client_address() or "unknown"
+        limit = int(auth_setting("SIGNUP_ATTEMPTS_PER_CLIENT"))
+        if not await sync_to_async(throttle.within_limit)(f"signup:client:{address}", limit, 3600):
+            return False, None, [message("signup_throttled")]
         user, errors = await sync_to_async(accounts.register_user)(
             form.get("username", ""),
             form.get("email", ""),
