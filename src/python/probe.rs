@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::Deserialize;
+use wait_timeout::ChildExt as _;
 
 use super::Python;
 use crate::error::{Context, Error, Result};
@@ -170,20 +171,13 @@ pub fn output_with_timeout(mut cmd: Command, timeout: Duration) -> std::io::Resu
     };
     let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
     let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
-    let deadline = Instant::now() + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                format!("no answer within {}s", timeout.as_secs()),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = child.wait_timeout(timeout)? else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("no answer within {}s", timeout.as_secs()),
+        ));
     };
     Ok(Output {
         success: status.success(),
