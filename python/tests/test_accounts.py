@@ -11,6 +11,7 @@ import django
 import pytest
 from dbthread import in_db_thread
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.core import mail
 from django.db import connection
@@ -26,6 +27,8 @@ from reflex_django.auth.accounts import (
 from reflex_django.auth.conf import DEFAULT_MESSAGES
 
 M = DEFAULT_MESSAGES
+# Django's own text, which the forms show unless MESSAGES words it otherwise.
+DJANGO_MISMATCH = str(SetPasswordForm.error_messages["password_mismatch"])
 VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -72,7 +75,7 @@ def test_registers_an_active_user_with_a_hashed_password() -> None:
         (("   ", ""), M["username_required"]),
         (("ada", "not-an-email"), M["email_invalid"]),
         (("ada", "", ""), M["password_required"]),
-        (("ada", "", GOOD, GOOD + "!"), M["password_mismatch"]),
+        (("ada", "", GOOD, GOOD + "!"), DJANGO_MISMATCH),
         (("ada", "", "short", "short"), "Use at least 8 characters."),
         (("bad name!", ""), "Enter a valid username."),
     ],
@@ -159,7 +162,7 @@ def test_reset_link_works_once(make_user) -> None:
     user = make_user(email="once@example.com")
     reset("once@example.com")
     _, uid, key = _link_parts(mail.outbox[0].body)
-    assert in_db_thread(reset_password, uid, key, "new pass one", "new pass two") == [M["password_mismatch"]]
+    assert in_db_thread(reset_password, uid, key, "new pass one", "new pass two") == [DJANGO_MISMATCH]
     assert in_db_thread(reset_password, uid, key, "tiny", "tiny") == ["Use at least 8 characters."]
     assert in_db_thread(reset_password, uid, key, GOOD, GOOD) == []
     assert in_db_thread(authenticate, username=user.username, password=GOOD) == user
@@ -253,3 +256,21 @@ def test_resets_are_limited_per_address_and_per_client(make_user) -> None:
     assert mail.outbox == []  # the 12th request from that client was over its limit
     assert reset("other@example.com", client_address="198.51.100.9") == []
     assert len(mail.outbox) == 1
+
+
+def test_djangos_form_messages_are_translated_and_may_be_reworded() -> None:
+    """The sign-up and reset forms are Django's: their texts follow the language, and a
+    project's MESSAGES text replaces them."""
+    from django.utils import translation
+
+    def in_german() -> tuple[str, list[str]]:  # the language is per thread
+        with translation.override("de"):
+            expected = str(SetPasswordForm.error_messages["password_mismatch"])
+            return expected, register_user("translated_ada", "", GOOD, GOOD + "!")[1]
+
+    german, errors = in_db_thread(in_german)
+    assert german != DJANGO_MISMATCH and errors == [german]
+    with override_settings(
+        REFLEX_DJANGO_AUTH={"SITE_ORIGIN": "https://app.example.com", "MESSAGES": {"password_mismatch": "Nope."}}
+    ):
+        assert register("reworded_ada", "", GOOD, GOOD + "!")[1] == ["Nope."]

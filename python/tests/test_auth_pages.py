@@ -19,6 +19,7 @@ from django.core import mail
 from django.test import override_settings
 from reflex_django import DjangoUserState
 from reflex_django.auth import add_auth_pages, login_required, routes
+from reflex_django.auth.accounts import wait_for_outgoing_mail
 from reflex_django.auth.conf import DEFAULT_MESSAGES as M
 from reflex_django.auth.pages import (
     login_page,
@@ -268,6 +269,7 @@ async def test_password_reset_through_the_pages(reflex: Reflex, make_user) -> No
         await reflex.settle()
         state = await auth(reflex, tab)
         assert (state.reset_sent, state.reset_error) == (True, "")  # the same answer
+    wait_for_outgoing_mail()
     [sent] = mail.outbox
     link = re.search(r"https://\S+", sent.body).group(0)
     assert link.startswith("https://app.example.com/password-reset/confirm/")

@@ -13,9 +13,9 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
-from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -87,17 +87,16 @@ def register_user(
         return None, errors
 
     username = users.normalize_username(username)
-    values = {username_field: username}
-    if email and email_field != username_field and _has_field(users, email_field):
-        values[email_field] = BaseUserManager.normalize_email(email)
     if users._default_manager.filter(**{f"{username_field}__iexact": username}).exists():
         return None, [message("username_taken")]
-    user = users(**values)
-    try:
-        password_validation.validate_password(password1, user)
-    except ValidationError as exc:
-        return None, list(exc.messages)
-    user.set_password(password1)
+    # Django's own form: the username field's validators, the passwords' match and
+    # AUTH_PASSWORD_VALIDATORS (against the new user), its messages, translated.
+    form = _sign_up_form(users)({username_field: username, "password1": password1, "password2": password2})
+    if not form.is_valid():
+        return None, _form_errors(form)
+    user = form.save(commit=False)
+    if email and email_field != username_field and _has_field(users, email_field):
+        setattr(user, email_field, BaseUserManager.normalize_email(email))
     try:
         user.full_clean()
     except ValidationError as exc:
@@ -139,10 +138,9 @@ def send_password_reset(email: str, *, confirm_url: str | None = None, client_ad
     email = str(email or "").strip()
     if not email:
         return [message("email_required")]
-    try:
-        validate_email(email)
-    except ValidationError:
-        return [message("email_invalid")]
+    form = PasswordResetForm({"email": email})  # Django's own: its email field's checks
+    if not form.is_valid():
+        return _form_errors(form)
     if not _reset_allowed(email, client_address):
         logger.warning("reflex-django: password reset asked too often for an address or by a client; no mail sent")
         return []
@@ -228,27 +226,62 @@ def reset_password(uid: str, key: str, password1: str, password2: str) -> list[s
     errors = _password_problems(password1, password2, user)
     if errors:
         return errors
-    user.set_password(password1)
-    user.save()
+    # Django's own form: the passwords' match, AUTH_PASSWORD_VALIDATORS, its messages.
+    form = SetPasswordForm(user, {"new_password1": password1, "new_password2": password2})
+    if not form.is_valid():
+        return _form_errors(form)
+    form.save()
     return []
 
 
 def _password_problems(password1: str, password2: str, user: Any, minimum: int | None = None) -> list[str]:
+    """reflex-django's own rules, before Django's form: a password at all, and
+    `PASSWORD_MIN_LENGTH` (the match and the validators are the form's)."""
     if not password1:
         return [message("password_required")]
-    if password1 != password2:
-        return [message("password_mismatch")]
     if minimum is None:
         minimum = auth_settings()["PASSWORD_MIN_LENGTH"]
-    if len(password1) < minimum:
+    if len(password1) < minimum and password1 == password2:
         return [message("password_too_short", min_length=minimum)]
-    if user is None:
-        return []  # registration validates with the new user, see register_user
-    try:
-        password_validation.validate_password(password1, user)
-    except ValidationError as exc:
-        return list(exc.messages)
     return []
+
+
+# The errors of Django's forms that a project may word itself through `MESSAGES`:
+# (field, code) -> key. Without a text of the project's, Django's own is shown.
+_MESSAGE_KEYS = {
+    ("password2", "password_mismatch"): "password_mismatch",
+    ("new_password2", "password_mismatch"): "password_mismatch",
+    ("email", "invalid"): "email_invalid",
+    ("email", "required"): "email_required",
+}
+
+
+def _form_errors(form: Any) -> list[str]:
+    """The errors of a Django form as texts: Django's (translated), or the project's
+    own for a key it set in `REFLEX_DJANGO_AUTH["MESSAGES"]`."""
+    from reflex_django.auth.conf import DEFAULT_MESSAGES
+
+    texts: list[str] = []
+    for field_name, errors in form.errors.as_data().items():
+        for error in errors:
+            key = _MESSAGE_KEYS.get((field_name, error.code))
+            if key is not None and message(key) != DEFAULT_MESSAGES[key]:
+                texts.append(message(key))
+            else:
+                texts.extend(error.messages)
+    return texts
+
+
+def _sign_up_form(users: Any) -> Any:
+    """Django's `BaseUserCreationForm` for the project's user model."""
+    from django.contrib.auth.forms import BaseUserCreationForm
+
+    class SignUpForm(BaseUserCreationForm):
+        class Meta(BaseUserCreationForm.Meta):
+            model = users
+            fields = (users.USERNAME_FIELD,)
+
+    return SignUpForm
 
 
 def _has_field(model: Any, name: str) -> bool:

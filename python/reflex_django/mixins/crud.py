@@ -5,15 +5,16 @@ redirected to the login URL) and, with `owner_field`, only ever touches the user
 rows: queries are filtered by the event's Django user on the server, so an id sent by
 the browser (in an event payload, or a var set with `setvar`) can at worst name a row
 that is not found. The owner of a new row is that user, never a value from the client.
-Values are checked with the model's `full_clean()`; its errors land in
-`field_errors_var`, one message per field (`"__all__"` for the rest), and as one text
-in `error_var`.
+Values are checked with Django's `ModelForm` for the form fields, then the row's
+`full_clean()`; the errors land in `field_errors_var`, one message per field
+(`"__all__"` for the rest), and as one text in `error_var`.
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
+import functools
 import inspect
 import json
 import uuid
@@ -472,20 +473,34 @@ def _default_row_serializer(
 
 
 def _save(obj: models.Model, cfg: ModelCRUDConfig, values: dict[str, str]) -> dict[str, str]:
-    """Assign the form's text values, `full_clean()` and save; the errors by field."""
+    """Check the form's text values with Django's `ModelForm` for the form fields (its
+    messages, translated), then the whole row with `full_clean()` (constraints that
+    involve the owner, which is no form field), and save; the errors by field."""
+    data = {}
     for name, raw in values.items():
         model_field = cfg._fields[name]
-        value: Any = raw
-        if raw == "" and not model_field.empty_strings_allowed:
-            # Like a blank form input: the field's default, else "no value".
-            value = model_field.get_default() if model_field.has_default() else None
-        setattr(obj, model_field.attname, value)
+        if raw == "" and not model_field.empty_strings_allowed and model_field.has_default():
+            # Like a blank input of reflex-django 0.2.3: the field's default.
+            data[name] = str(model_field.get_default())
+        else:
+            data[name] = raw
+    form = _form_class(cfg.model, cfg.form_fields)(data=data, instance=obj)
+    if not form.is_valid():
+        return {key: " ".join(str(m) for m in messages) for key, messages in form.errors.items()}
     try:
         obj.full_clean()
     except ValidationError as exc:
         return _errors(exc)
     obj.save()
     return {}
+
+
+@functools.lru_cache(maxsize=None)
+def _form_class(model: type[models.Model], fields: tuple[str, ...]) -> Any:
+    """Django's `ModelForm` for `model` and its form `fields` (made once)."""
+    from django.forms import modelform_factory
+
+    return modelform_factory(model, fields=list(fields))
 
 
 def _errors(exc: ValidationError) -> dict[str, str]:
