@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Source this file to get the shared test/dev environment, created on first use:
 #   $RDJ_ENV/venv      a Python >= 3.12 venv with tests/requirements.txt
-#   $RDJ_ENV/bun       bun from the npm registry (Reflex cannot download it offline)
+#   ~/.cache/reflex-django/bun   bun from the npm registry (Reflex cannot download it
+#                      offline); `reflex-django run` finds it there in any shell
 #   $RDJ_ENV/reflex    REFLEX_DIR, Reflex's own data directory
 # RDJ_ENV defaults to target/test-env inside the repository.
 
@@ -44,12 +45,13 @@ if [[ ! -f $RDJ_ENV/venv/.requirements-done ]] ||
   "$RDJ_ENV/venv/bin/python" -m pip install -q -r "$_rdj_repo/tests/requirements.txt" >&2 || return 1
   cp "$_rdj_repo/tests/requirements.txt" "$RDJ_ENV/venv/.requirements-done"
 fi
-if [[ ! -x $RDJ_ENV/bun/node_modules/.bin/bun ]]; then
+_rdj_bun="${XDG_CACHE_HOME:-$HOME/.cache}/reflex-django/bun"
+if [[ ! -x $_rdj_bun/node_modules/.bin/bun ]]; then
   echo "==> installing bun from the npm registry" >&2
-  npm install --silent --prefix "$RDJ_ENV/bun" bun@1.4.4 >&2 || return 1
+  npm install --silent --prefix "$_rdj_bun" bun@1.4.4 >&2 || return 1
 fi
 
-export PATH="$RDJ_ENV/bun/node_modules/.bin:$RDJ_ENV/venv/bin:$PATH"
+export PATH="$_rdj_bun/node_modules/.bin:$RDJ_ENV/venv/bin:$PATH"
 export REFLEX_DIR="$RDJ_ENV/reflex"
 export REFLEX_CHECK_LATEST_VERSION=0
 export REFLEX_TELEMETRY_ENABLED=false

@@ -31,13 +31,23 @@ pub fn reflex_dir() -> Option<PathBuf> {
     Some(data.join("reflex"))
 }
 
-/// Finds bun as Reflex does (its own install under `REFLEX_DIR`, then `PATH`) and
-/// checks the version.
+/// Where `scripts/env.sh` and the install hint put bun from the npm registry:
+/// `$XDG_CACHE_HOME/reflex-django/bun` (`~/.cache/…`); its `node_modules/.bin/bun`.
+pub fn shared_install() -> Option<PathBuf> {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(cache.join("reflex-django/bun/node_modules/.bin/bun"))
+}
+
+/// Finds bun as Reflex does (its own install under `REFLEX_DIR`, then `PATH`), then in
+/// the shared install a new shell has not put on `PATH`; checks the version.
 pub fn find() -> Result<Bun, Error> {
     let own = reflex_dir()
         .map(|d| d.join("bun/bin/bun"))
         .filter(|p| p.is_file());
-    let Some(path) = own.or_else(|| find_program("bun".as_ref())) else {
+    let shared = || shared_install().filter(|p| p.is_file());
+    let Some(path) = own.or_else(|| find_program("bun".as_ref())).or_else(shared) else {
         return Err(
             Error::new("bun is not installed, and Reflex cannot download it here")
                 .hint(install_hint()),
@@ -63,11 +73,28 @@ pub fn find() -> Result<Bun, Error> {
     Ok(Bun { path, version })
 }
 
+impl Bun {
+    /// `PATH` for a child that runs Reflex, with this bun's directory first when it
+    /// is not on `PATH` already (Reflex looks there, and downloads bun otherwise).
+    pub fn path_env(&self) -> Option<(String, String)> {
+        let dir = self.path.parent()?;
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        if std::env::split_paths(&path).any(|p| p == dir) {
+            return None;
+        }
+        let joined = std::env::join_paths(
+            std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path)),
+        )
+        .ok()?;
+        Some(("PATH".into(), joined.to_string_lossy().into_owned()))
+    }
+}
+
 pub fn install_hint() -> String {
     let (a, b, c) = MIN_VERSION;
     format!(
-        "install bun from the npm registry: `npm install --prefix ~/.cache/reflex-django/bun \
-         bun@{a}.{b}.{c}` and put ~/.cache/reflex-django/bun/node_modules/.bin on PATH"
+        "install bun from the npm registry where reflex-django looks for it: `npm install \
+         --prefix ~/.cache/reflex-django/bun bun@{a}.{b}.{c}` (or put a bun {a}.{b}.{c}+ on PATH)"
     )
 }
 

@@ -175,6 +175,7 @@ fn doctor_reports_each_problem_with_a_fix() {
         .env("VIRTUAL_ENV", &bare)
         .env("PATH", "/usr/bin:/bin")
         .env("REFLEX_DIR", reflex_dir.path())
+        .env("XDG_CACHE_HOME", reflex_dir.path())
         .env("REFLEX_DJANGO_PROXY_PORT", &proxy_port)
         .env("REFLEX_DJANGO_REFLEX_FRONTEND_PORT", &frontend_port)
         .output()
@@ -253,6 +254,7 @@ fn run_without_bun_says_how_to_get_it() {
         &[
             ("PATH", "/usr/bin:/bin"),
             ("REFLEX_DIR", reflex_dir.path().to_str().unwrap()),
+            ("XDG_CACHE_HOME", reflex_dir.path().to_str().unwrap()),
             ("VIRTUAL_ENV", venv.to_str().unwrap()),
         ],
         2
@@ -361,6 +363,35 @@ fn run_env_prod_needs_a_build_and_passes_the_audit() {
         text.contains(
             "the production build is stale: app/app.py changed since `reflex-django build`"
         ),
+        "{text}"
+    );
+}
+
+/// A new shell, without `scripts/env.sh`: bun is not on `PATH`, but where the scripts
+/// and the hint put it. `doctor` finds it there.
+#[test]
+fn bun_in_the_shared_install_is_found_without_path() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = project_with(&[("manage.py", MANAGE), ("rxconfig.py", RXCONFIG)]);
+    let cache = tempfile::tempdir().unwrap();
+    let bin = cache.path().join("reflex-django/bun/node_modules/.bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let bun = bin.join("bun");
+    std::fs::write(&bun, "#!/bin/sh\necho 1.4.4\n").unwrap();
+    std::fs::set_permissions(&bun, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let reflex_dir = tempfile::tempdir().unwrap();
+    let out = reflex_django(dir.path())
+        .arg("doctor")
+        .env("PATH", "/usr/bin:/bin")
+        .env("REFLEX_DIR", reflex_dir.path())
+        .env("XDG_CACHE_HOME", cache.path())
+        .env("VIRTUAL_ENV", common::venv())
+        .output()
+        .unwrap();
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        text.contains(&format!("1.4.4 at {}", bun.display())),
         "{text}"
     );
 }

@@ -142,7 +142,7 @@ struct Checked {
 fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     let python = python::find(project, resolved)?;
     // Collect and compile with the settings production will run with.
-    let env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
+    let mut env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
     let report = probe::probe(&python, &project.root, &env, true)?;
     report.require_django_and_reflex(&python.path)?;
     let has_plugin = report
@@ -150,7 +150,7 @@ fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
         .is_some_and(|p| p.importable);
     let settings = report.django_settings()?.clone();
     if std::env::var_os("REFLEX_USE_NPM").is_none() {
-        bun::find()?;
+        env.extend(bun::find()?.path_env());
     }
     Ok(Checked {
         python,

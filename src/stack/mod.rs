@@ -99,11 +99,14 @@ impl Stack {
             ports::ensure_free("0.0.0.0", port, "Reflex's frontend", "--frontend-port")?;
         }
         let python = python::find(&project, &resolved)?;
-        if mode == Mode::Dev && std::env::var_os("REFLEX_USE_NPM").is_none() {
-            bun::find()?;
-        }
+        let bun = if mode == Mode::Dev && std::env::var_os("REFLEX_USE_NPM").is_none() {
+            Some(bun::find()?)
+        } else {
+            None
+        };
         // Django's settings may follow the mode; the probe sees what the children will.
         let mut child_env = child_env::contract_for(&resolved, mode.name());
+        child_env.extend(bun.as_ref().and_then(bun::Bun::path_env));
         let report = probe::probe(&python, &project.root, &child_env, true)?;
         let django_settings = report.django_settings()?.clone();
         report.require_django_and_reflex(&python.path)?;
