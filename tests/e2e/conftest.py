@@ -65,9 +65,29 @@ def stack(demo_root, run_env) -> Iterator[Stack]:
         assert code == 0, f"run exited with {code}:\n{s.log()}"
 
 
+# Without Chromium the browser tests are skipped, said in one line at the end; CI sets
+# RDJ_REQUIRE_BROWSER=1, which makes a missing Chromium a failure instead.
+BROWSER_MISSING = (
+    None
+    if os.access(CHROMIUM, os.X_OK)
+    else f"Chromium not found at {CHROMIUM}: the browser tests are skipped "
+    "(apt-get install chromium, or set REFLEX_DJANGO_CHROMIUM to its path)"
+)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if BROWSER_MISSING:
+        terminalreporter.write_line(f"browser tests: {BROWSER_MISSING}", yellow=True)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
+
+    if BROWSER_MISSING:
+        if os.environ.get("RDJ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{BROWSER_MISSING}; RDJ_REQUIRE_BROWSER=1 makes that a failure")
+        pytest.skip(BROWSER_MISSING)
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
