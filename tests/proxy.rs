@@ -871,3 +871,53 @@ async fn django_gets_the_front_doors_key_and_a_host_always() {
         "{json}"
     );
 }
+
+#[tokio::test]
+async fn a_child_that_stops_reading_a_big_upload_gets_a_504_too() {
+    // Reads the request head, then nothing: the upload fills the socket buffers and
+    // stops moving.
+    let (listener, stalled) = local_listener().await;
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut head = [0u8; 1024];
+            let _ = stream.read(&mut head).await;
+            held.push(stream);
+        }
+    });
+    let limits = Limits {
+        upstream_timeout: Duration::from_millis(500),
+        ..Limits::default()
+    };
+    let door = Door::spec(stalled, hello_upstream().await)
+        .limits(limits)
+        .start()
+        .await;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        let chunk = Bytes::from(vec![0u8; 64 * 1024]);
+        for _ in 0..512 {
+            if tx
+                .send(Ok::<_, std::io::Error>(Frame::data(chunk.clone())))
+                .await
+                .is_err()
+            {
+                return;
+            }
+        }
+    });
+    let request = Request::post("/admin/upload")
+        .header("host", "app.test")
+        .header("content-length", (512 * 64 * 1024).to_string())
+        .body(StreamBody::new(tokio_stream_from(rx)))
+        .unwrap();
+    let started = Instant::now();
+    let response = tokio::time::timeout(Duration::from_secs(30), send(door.addr, request))
+        .await
+        .expect("an answer, not a hang");
+    eprintln!(
+        "a child that stopped reading was answered for after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+}

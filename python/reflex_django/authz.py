@@ -218,7 +218,17 @@ def _guard(
         user = current_user()
         if (redirect := anonymous(user)) is not None:
             return redirect
-        return refusal(user, bool(allowed(user)), state, False)
+        passed = allowed(user)
+        if inspect.isawaitable(passed):
+            # A test that returns a coroutine (a lambda around `ahas_perm`) cannot be
+            # awaited on a sync handler, and a coroutine object is always "true".
+            if inspect.iscoroutine(passed):
+                passed.close()
+            raise TypeError(
+                "this guard's test returned an awaitable on a sync event handler; "
+                "hint: write the test as `async def`, or make the handler async"
+            )
+        return refusal(user, bool(passed), state, False)
 
     def decorate(fn: F) -> F:
         if _is_page(fn):

@@ -36,7 +36,7 @@ import secrets
 from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -174,7 +174,7 @@ def redeem(request: HttpRequest, ticket: str) -> Redeemed:
     cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not constant_time_compare(_cookie_digest(cookie), str(record.get("cookie", ""))):
         raise TicketRefused("presented by a browser with another session")
-    if not cookie and request.headers.get("Sec-Fetch-Site") != "same-origin":
+    if not cookie and not _from_this_sites_page(request):
         # Bound to "no cookie", which any fresh browser has: only the app's own page
         # may navigate here with it, never a link from elsewhere (login CSRF).
         raise TicketRefused(
@@ -189,6 +189,21 @@ def redeem(request: HttpRequest, ticket: str) -> Redeemed:
     else:
         logout(request)
     return Redeemed(op=payload["op"], next_url=safe_local_path(payload.get("next")) or "/")
+
+
+def _from_this_sites_page(request: HttpRequest) -> bool:
+    """Whether the browser says this navigation came from a page of this site:
+    `Sec-Fetch-Site: same-origin`, or — where browsers send no `Sec-Fetch-*` (plain
+    HTTP to a LAN address, older browsers) — a `Referer` on this host. A page cannot
+    forge either in a victim's browser."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    referer = request.headers.get("Referer") or ""
+    try:
+        return bool(referer) and urlsplit(referer).netloc == request.get_host()
+    except Exception:  # a malformed Referer or Host: not this site
+        return False
 
 
 def _staged_user(record: dict[str, Any]) -> Any:

@@ -32,7 +32,8 @@ from reflex_django._backoff import Backoff
 logger = logging.getLogger("reflex_django")
 
 _PREFIX = "reflex_django:worker:"
-# How long a marker lives without a refresh; refreshed every third of it.
+# A marker must outlive every record its worker wrote (records live
+# `redis_token_expiration` from their last write): twice that, refreshed every sixth.
 MARKER_TTL = 3600
 # How long a link waits for this worker's own subscription (first link only).
 SUBSCRIBE_DEADLINE = 2.0
@@ -168,13 +169,14 @@ class _Presence:
                     await pubsub.subscribe(channel(instance_id))
                     while (await pubsub.get_message(timeout=SUBSCRIBE_DEADLINE) or {}).get("type") != "subscribe":
                         pass
+                    ttl = 2 * max(int(getattr(self.manager, "token_expiration", 0) or 0), MARKER_TTL)
                     while True:
                         # The marker goes up only once the subscription is in place.
-                        await redis.set(marker(instance_id), b"1", ex=MARKER_TTL)
+                        await redis.set(marker(instance_id), b"1", ex=ttl)
                         subscribed.set()
                         backoff.reset()
                         # Nobody publishes here; reading keeps the connection checked.
-                        await pubsub.get_message(timeout=MARKER_TTL / 3)
+                        await pubsub.get_message(timeout=ttl / 6)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

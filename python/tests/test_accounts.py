@@ -98,6 +98,9 @@ def test_djangos_password_validators() -> None:
     assert "This password is entirely numeric." in register("ada", "", "8675309123", "8675309123")[1]
     similar = register("margaret.hamilton", "", "margaret.hamilton", "margaret.hamilton")[1]
     assert any("too similar" in e for e in similar), similar
+    # The new user's email is there for the check too.
+    by_email = register("zed", "grace.hopper@example.com", "grace.hopper.example", "grace.hopper.example")[1]
+    assert any("too similar to the email address" in e for e in by_email), by_email
     assert register("ada", "", GOOD, GOOD)[1] == []
 
 

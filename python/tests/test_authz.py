@@ -288,6 +288,16 @@ async def test_each_guard_runs_the_handler_for_allowed_users_only(reflex: Reflex
         assert any(n == "_redirect" and "/login" in str(p) for n, p in told), told
 
 
+@pytest.mark.usefixtures("as_user")
+def test_a_test_returning_a_coroutine_on_a_sync_handler_is_an_error() -> None:
+    async def check(user: Any) -> bool:
+        return True
+
+    guarded = user_passes_test(lambda user: check(user))(lambda self: "ran")
+    with pytest.raises(TypeError, match="write the test as `async def`"):
+        guarded(None)
+
+
 def test_guards_refuse_malformed_arguments() -> None:
     with pytest.raises(TypeError, match="app_label.codename"):
         permission_required("delete")

@@ -177,7 +177,18 @@ async def test_a_ticket_of_a_browser_without_a_session_needs_the_apps_own_page(m
     url = await login_ticket(user)
     for fetch_site in ("none", "same-site", "cross-site", None):
         assert refused(visit(url, Sec_Fetch_Site=fetch_site)), fetch_site
+    # No Sec-Fetch-* (plain HTTP to a LAN address): a Referer from elsewhere is refused.
+    assert refused(visit(url, Sec_Fetch_Site=None, Referer="https://evil.example/x"))
     response = visit(url)  # same-origin, as the sign-in page's redirect
+    assert response.status_code == 302 and session_user_id(session_cookie(response).value) == str(user.pk)
+
+
+async def test_without_sec_fetch_headers_a_referer_of_this_site_will_do(make_user) -> None:
+    """Browsers send no Sec-Fetch-* to plain-HTTP origins other than localhost; the
+    sign-in page's navigation still carries its Referer."""
+    user = make_user()
+    url = await login_ticket(user)
+    response = visit(url, Sec_Fetch_Site=None, Referer="http://testserver/login")
     assert response.status_code == 302 and session_user_id(session_cookie(response).value) == str(user.pk)
 
 

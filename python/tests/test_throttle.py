@@ -111,3 +111,16 @@ async def test_sign_ups_are_limited_per_client(reflex: Reflex) -> None:
     assert await sign_up(busy, "second_of_many") == ""
     assert await sign_up(busy, "third_of_many") == DEFAULT_MESSAGES["signup_throttled"]
     assert await sign_up(await reflex.tab(ip="198.51.100.50"), "someone_else") == ""
+
+
+@override_settings(
+    REFLEX_DJANGO_AUTH={"SIGNIN_ATTEMPTS": 3},
+    AUTHENTICATION_BACKENDS=["rdj_testproject.backends.ThreadRecordingBackend"],
+)
+async def test_attempts_sent_together_cannot_slip_past_the_limit(reflex: Reflex, make_user) -> None:
+    ThreadRecordingBackend.threads.clear()
+    user = make_user()
+    tabs = [await reflex.tab(ip=f"198.51.100.{n}") for n in range(10)]
+    errors = await asyncio.gather(*(attempt(reflex, tab, user.username, "wrong") for tab in tabs))
+    assert len(ThreadRecordingBackend.threads) <= 3, ThreadRecordingBackend.threads  # passwords checked
+    assert sum(throttled(e) for e in errors) >= 7, errors

@@ -99,9 +99,9 @@ pub struct Proxy {
     /// terminator; only their `X-Forwarded-*` headers are believed.
     #[serde(deserialize_with = "or_default")]
     pub trusted_proxies: Vec<Cidr>,
-    /// How long a child may take to start its answer once it has the whole request;
-    /// then the browser gets `504`. WebSockets and streamed answers, once begun, are
-    /// not limited.
+    /// How long a request may make no progress (the child neither reads more of its
+    /// body nor starts its answer); then the browser gets `504`. WebSockets and
+    /// streamed answers, once begun, are not limited.
     pub upstream_timeout: Seconds,
     /// A request body that stops arriving for this long is abandoned with `408`.
     pub body_timeout: Seconds,

@@ -240,10 +240,7 @@ impl Forwarder {
             *request.uri_mut() = uri.clone();
             *request.headers_mut() = headers.clone();
             let answered = self.client.request(request);
-            let too_late = async {
-                reclaim.sent().await;
-                tokio::time::sleep(self.front_door.limits.upstream_timeout).await;
-            };
+            let too_late = reclaim.quiet_for(self.front_door.limits.upstream_timeout);
             let error = tokio::select! {
                 result = answered => match result {
                     Ok(response) => return Ok(response),

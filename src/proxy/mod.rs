@@ -159,9 +159,9 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// A request body that stops arriving for this long is abandoned with `408`.
     pub body_idle_timeout: Duration,
-    /// How long a child may take to start its answer once it has the whole request;
-    /// then the client gets `504`. A WebSocket or a streamed answer, once begun, is
-    /// not limited.
+    /// How long a request may go without progress — no frame of its body read by the
+    /// child, no answer — before the client gets `504`. A WebSocket or a streamed
+    /// answer, once begun, is not limited.
     pub upstream_timeout: Duration,
     /// After shutdown is asked, how long the front door still accepts connections
     /// while its health endpoint reports draining (`shutdown.drain_delay`).

@@ -50,26 +50,25 @@ pub(crate) struct Replayable {
     client: Arc<AtomicU8>,
     idle: Duration,
     timer: Option<Pin<Box<Sleep>>>,
-    /// Says when the whole body has gone to the upstream.
-    sent: watch::Sender<bool>,
+    /// Counts the body's frames as they go to the upstream (and its end).
+    progress: watch::Sender<u64>,
 }
 
 /// The owner's handle: gets the body back when the request failed before reading it.
 pub(crate) struct Reclaim {
     slot: Arc<Mutex<Option<Incoming>>>,
     client: Arc<AtomicU8>,
-    sent: watch::Receiver<bool>,
+    progress: watch::Receiver<u64>,
 }
 
 pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim) {
-    // A body with nothing in it (a GET) is sent before it is read.
-    let (sent, sent_rx) = watch::channel(body.is_end_stream());
+    let (progress, progress_rx) = watch::channel(0);
     let slot = Arc::new(Mutex::new(Some(body)));
     let client = Arc::new(AtomicU8::new(ClientBody::Fine as u8));
     let reclaim = Reclaim {
         slot: slot.clone(),
         client: client.clone(),
-        sent: sent_rx,
+        progress: progress_rx,
     };
     let body = Replayable {
         slot,
@@ -77,7 +76,7 @@ pub(crate) fn replayable(body: Incoming, idle: Duration) -> (Replayable, Reclaim
         client,
         idle,
         timer: None,
-        sent,
+        progress,
     };
     (body, reclaim)
 }
@@ -93,12 +92,18 @@ impl Reclaim {
         lock(&self.slot).take()
     }
 
-    /// Returns once the whole body has gone to the upstream: from then on, the
-    /// upstream's answer is all there is to wait for. Never, if it is not sent.
-    pub async fn sent(&self) {
-        let mut sent = self.sent.clone();
-        if sent.wait_for(|sent| *sent).await.is_err() {
-            std::future::pending::<()>().await;
+    /// Returns once the request has made no progress for `limit`: no frame of its
+    /// body went to the upstream (it has the whole request and does not answer, or it
+    /// stopped reading the body), counted from the start or the last frame.
+    pub async fn quiet_for(&self, limit: Duration) {
+        let mut progress = self.progress.clone();
+        loop {
+            match tokio::time::timeout(limit, progress.changed()).await {
+                Err(_) => return,
+                Ok(Ok(())) => continue,
+                // The body is gone (all sent): from now on, only the answer.
+                Ok(Err(_)) => return tokio::time::sleep(limit).await,
+            }
         }
     }
 
@@ -136,9 +141,7 @@ impl Body for Replayable {
             }
             Poll::Ready(frame) => {
                 this.timer = None; // data came: the idle clock starts again
-                if frame.is_none() || body.is_end_stream() {
-                    this.sent.send_replace(true);
-                }
+                this.progress.send_modify(|frames| *frames += 1);
                 Poll::Ready(frame.map(|f| f.map_err(Into::into)))
             }
             Poll::Pending => {

@@ -91,12 +91,15 @@ def register_user(
         return None, [message("username_taken")]
     # Django's own form: the username field's validators, the passwords' match and
     # AUTH_PASSWORD_VALIDATORS (against the new user), its messages, translated.
-    form = _sign_up_form(users)({username_field: username, "password1": password1, "password2": password2})
+    # The new user carries the email from the start: the similarity validator sees it.
+    instance = users()
+    if email and email_field != username_field and _has_field(users, email_field):
+        setattr(instance, email_field, BaseUserManager.normalize_email(email))
+    data = {username_field: username, "password1": password1, "password2": password2}
+    form = _sign_up_form(users)(data, instance=instance)
     if not form.is_valid():
         return None, _form_errors(form)
     user = form.save(commit=False)
-    if email and email_field != username_field and _has_field(users, email_field):
-        setattr(user, email_field, BaseUserManager.normalize_email(email))
     try:
         user.full_clean()
     except ValidationError as exc:
@@ -161,8 +164,10 @@ def send_password_reset(email: str, *, confirm_url: str | None = None, client_ad
             )
         )
     if outgoing:
+        future = _MAILING.submit(_send_all, outgoing)
         with _pending_lock:
-            _pending.append(_MAILING.submit(_send_all, outgoing))
+            _pending.append(future)
+        future.add_done_callback(_forget)
     return []
 
 
@@ -179,6 +184,12 @@ def wait_for_outgoing_mail(timeout: float = 30) -> None:
 _MAILING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reflex-django-mail")
 _pending: list[Future[None]] = []
 _pending_lock = threading.Lock()
+
+
+def _forget(future: Future[None]) -> None:
+    with _pending_lock:
+        if future in _pending:
+            _pending.remove(future)
 
 
 def _send_all(outgoing: list[tuple[str, str, str]]) -> None:

@@ -45,6 +45,10 @@ def guard_page(page: Callable[[], rx.Component], verdict: Callable[[Any], Awaita
     """`page`, shown only when `await verdict(state)` is None. A verdict of False shows
     the `permission_denied` text; any other answer (a redirect) is sent to the browser."""
     guard_id = f"{page.__module__}.{page.__qualname__}"
+    if guard_id in _VERDICTS:
+        # Another page by the same name (lambdas, pages made by a factory): numbered in
+        # the order they are made, which every worker repeats.
+        guard_id += f"#{sum(1 for g in _VERDICTS if g.split('#')[0] == guard_id) + 1}"
     _VERDICTS[guard_id] = verdict
 
     @functools.wraps(page)

@@ -4,10 +4,10 @@ Failed sign-ins are counted in Django's cache (the default cache; with several
 processes, give them one shared cache, e.g. Redis), per username and per client
 address, in a window of `SIGNIN_WINDOW` seconds from the first failure:
 
-- after `SIGNIN_ATTEMPTS` failures for a username, or `SIGNIN_ATTEMPTS_PER_ADDRESS`
-  from one address, further attempts are refused without checking the password
-  until the window ends; each refused attempt doubles the wait, up to
-  `SIGNIN_MAX_LOCKOUT` seconds (back-off);
+- past `SIGNIN_ATTEMPTS` attempts for a username, or `SIGNIN_ATTEMPTS_PER_ADDRESS`
+  from one address, attempts are refused without checking the password for a
+  window; each refused attempt doubles the wait, up to `SIGNIN_MAX_LOCKOUT` seconds
+  (back-off). Attempts are counted before the check, so simultaneous ones count too;
 - the refusal says the same whether or not the username exists (`signin_throttled`);
 - a successful sign-in clears the username's count (not the address's).
 
@@ -35,19 +35,48 @@ _HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="reflex-django-s
 
 async def authenticate(request: Any, username: str, password: str) -> tuple[Any, int | None]:
     """`(user, None)` for right credentials, `(None, None)` for wrong ones, and
-    `(None, seconds)` when sign-ins for this username or address must wait."""
-    keys = _keys(request, username)
-    wait = await _wait(keys)
-    if wait:
-        await _failed(keys, throttled=True)
-        return None, wait
-    user = await authenticate_unthrottled(request, username, password)
-    if user is None:
-        await _failed(keys, throttled=False)
-    else:
-        from django.core.cache import cache
+    `(None, seconds)` when sign-ins for this username or address must wait.
 
-        await cache.adelete(keys[0])
+    Each attempt is counted (atomically, `incr`) before the password is checked, so
+    attempts sent at the same time cannot slip past the limit together; a right
+    password takes its attempt back."""
+    from django.core.cache import cache
+
+    keys = _keys(request, username)
+    window = int(auth_setting("SIGNIN_WINDOW"))
+    most = int(auth_setting("SIGNIN_MAX_LOCKOUT"))
+    limits = (int(auth_setting("SIGNIN_ATTEMPTS")), int(auth_setting("SIGNIN_ATTEMPTS_PER_ADDRESS")))
+    now = time.time()
+    locks = await cache.aget_many([f"{key}:until" for key in keys])
+    waits = [until - now for until in locks.values() if until > now]
+    if waits:
+        # Back-off: each attempt while locked doubles what is left, up to the most.
+        left = max(waits)
+        await cache.aset_many(
+            {f"{k}:until": now + min(left * 2, most) for k in keys if f"{k}:until" in locks},
+            timeout=most + window,
+        )
+        return None, math.ceil(left)
+    over = False
+    for key, limit in zip(keys, limits, strict=True):
+        await cache.aadd(key, 0, timeout=window)
+        try:
+            count = await cache.aincr(key)
+        except ValueError:  # it expired in between
+            await cache.aset(key, 1, timeout=window)
+            count = 1
+        if limit > 0 and count > limit:
+            await cache.aset(f"{key}:until", now + window, timeout=most + window)
+            over = True
+    if over:
+        return None, window
+    user = await authenticate_unthrottled(request, username, password)
+    if user is not None:
+        await cache.adelete_many([keys[0], f"{keys[0]}:until"])
+        try:
+            await cache.adecr(keys[1])
+        except ValueError:
+            pass
     return user, None
 
 
@@ -71,43 +100,6 @@ def _keys(request: Any, username: str) -> tuple[str, str]:
     who = hashlib.sha256(username.strip().casefold().encode()).hexdigest()[:32]
     address = (getattr(request, "META", {}) or {}).get("REMOTE_ADDR") or "unknown"
     return f"reflex_django:signin:user:{who}", f"reflex_django:signin:addr:{address}"
-
-
-async def _wait(keys: tuple[str, str]) -> int | None:
-    """Seconds until a sign-in may be tried again, if it may not be now."""
-    from django.core.cache import cache
-
-    limits = (int(auth_setting("SIGNIN_ATTEMPTS")), int(auth_setting("SIGNIN_ATTEMPTS_PER_ADDRESS")))
-    records = await cache.aget_many(keys)
-    now = time.time()
-    waits = [
-        record["until"] - now
-        for key, limit in zip(keys, limits, strict=True)
-        if (record := records.get(key)) and limit > 0 and record["count"] >= limit and record["until"] > now
-    ]
-    return math.ceil(max(waits)) if waits else None
-
-
-async def _failed(keys: tuple[str, str], *, throttled: bool) -> None:
-    from django.core.cache import cache
-
-    window = int(auth_setting("SIGNIN_WINDOW"))
-    most = int(auth_setting("SIGNIN_MAX_LOCKOUT"))
-    limits = (int(auth_setting("SIGNIN_ATTEMPTS")), int(auth_setting("SIGNIN_ATTEMPTS_PER_ADDRESS")))
-    now = time.time()
-    records = await cache.aget_many(keys)
-    updated = {}
-    for key, limit in zip(keys, limits, strict=True):
-        record = records.get(key)
-        if not record or record["until"] <= now:
-            record = {"count": 0, "until": now + window}
-        record = {"count": record["count"] + 1, "until": record["until"]}
-        if throttled and limit > 0 and record["count"] > limit:
-            # Back-off: each attempt while locked doubles what is left, up to the most.
-            left = max(record["until"] - now, 1)
-            record["until"] = now + min(left * 2, most)
-        updated[key] = record
-    await cache.aset_many(updated, timeout=most + window)
 
 
 def within_limit(key: str, limit: int, window: int) -> bool:
