@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod error;
 pub mod hash;
 pub mod ports;
+pub mod prefix;
 pub mod progress;
 pub mod project;
 pub mod proxy;
