@@ -61,6 +61,17 @@ async fn two_echoes() -> Door {
     Door::start(echo_upstream("django").await, echo_upstream("reflex").await).await
 }
 
+/// Two echoes behind a front door with these limits and a 1 s hold.
+async fn two_echoes_with(limits: Limits) -> Door {
+    Door::start_with(
+        echo_upstream("django").await,
+        echo_upstream("reflex").await,
+        Duration::from_secs(1),
+        limits,
+    )
+    .await
+}
+
 /// In development `run` sends pages to Reflex's dev server and only Reflex's own
 /// backend paths to its backend, so the front door serves the whole app.
 #[tokio::test]
@@ -425,13 +436,7 @@ async fn oversized_request_heads_are_refused() {
         max_header_bytes: 16 * 1024,
         ..Limits::default()
     };
-    let door = Door::start_with(
-        echo_upstream("django").await,
-        echo_upstream("reflex").await,
-        Duration::from_secs(1),
-        limits,
-    )
-    .await;
+    let door = two_echoes_with(limits).await;
     let mut stream = TcpStream::connect(door.addr).await.unwrap();
     let big = "x".repeat(32 * 1024);
     let head = format!("GET / HTTP/1.1\r\nhost: a\r\nx-big: {big}\r\n\r\n");
@@ -715,13 +720,7 @@ async fn a_body_that_stops_arriving_is_abandoned_with_408() {
         body_idle_timeout: Duration::from_millis(300),
         ..Limits::default()
     };
-    let door = Door::start_with(
-        echo_upstream("django").await,
-        echo_upstream("reflex").await,
-        Duration::from_secs(1),
-        limits,
-    )
-    .await;
+    let door = two_echoes_with(limits).await;
     let mut stream = TcpStream::connect(door.addr).await.unwrap();
     // 10 of the 100 bytes announced, then nothing.
     stream

@@ -189,7 +189,7 @@ def _guard(
     `sync`: `allowed` needs no await (no database), so a sync handler stays sync —
     Reflex's `setvar` calls setters directly and cannot await them."""
 
-    def refusal(user: Any, passed: bool, state: Any, page: bool) -> Any:
+    def refusal(passed: bool, state: Any, page: bool) -> Any:
         if passed:
             return None
         if denied is not None:
@@ -212,7 +212,7 @@ def _guard(
         passed = allowed(user)
         if inspect.isawaitable(passed):
             passed = await passed
-        return refusal(user, bool(passed), state, page)
+        return refusal(bool(passed), state, page)
 
     def sync_verdict(state: Any) -> Any:
         user = current_user()
@@ -228,7 +228,7 @@ def _guard(
                 "this guard's test returned an awaitable on a sync event handler; "
                 "hint: write the test as `async def`, or make the handler async"
             )
-        return refusal(user, bool(passed), state, False)
+        return refusal(bool(passed), state, False)
 
     def decorate(fn: F) -> F:
         if _is_page(fn):

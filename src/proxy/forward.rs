@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use super::body::{self, Own, ResponseBody};
 use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
-use super::headers::{FRONT_DOOR_KEY, add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
+use super::headers::{FRONT_DOOR_KEY_HEADER, add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
 use super::hot::{self, Entry, Hot};
 use super::pages::{Problem, page};
 use super::replay::{ClientBody, Replayable, replayable};
@@ -186,11 +186,11 @@ impl Forwarder {
             );
         }
         set_forwarded(&mut headers, client.ip(), &door.trusted_proxies);
-        headers.remove(FRONT_DOOR_KEY);
+        headers.remove(&FRONT_DOOR_KEY_HEADER);
         if std::ptr::eq(upstream, &door.django)
             && let Some(key) = &door.django_key
         {
-            headers.insert(FRONT_DOOR_KEY, key.clone());
+            headers.insert(FRONT_DOOR_KEY_HEADER.clone(), key.clone());
         }
         let uri = upstream_uri(upstream.addr, &parts.uri);
 

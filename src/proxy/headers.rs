@@ -19,6 +19,8 @@ const HOP_BY_HOP: [HeaderName; 6] = [
 /// The header that carries the front door's key to Django (see
 /// [`FrontDoor::django_key`](super::FrontDoor::django_key)); never taken from a client.
 pub const FRONT_DOOR_KEY: &str = "x-reflex-django-front-door";
+/// [`FRONT_DOOR_KEY`] as a header name, parsed once (it is on every request's path).
+pub(crate) static FRONT_DOOR_KEY_HEADER: HeaderName = HeaderName::from_static(FRONT_DOOR_KEY);
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
