@@ -15,7 +15,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use reflex_django::config::Prefixes;
+use reflex_django::config::{ConfigPrefix, Prefixes};
 use reflex_django::proxy::routes::{Prefix, RouteTable};
 use reflex_django::proxy::{self, ChildState, FrontDoor, Frontend, IpNet, Limits, Pages, Upstream};
 use tokio::net::{TcpListener, TcpStream};
@@ -179,8 +179,13 @@ pub async fn ws_echo_upstream() -> (
 /// The table of a project with `/api` as backend and two extra prefixes: `/admin`,
 /// `/static`, `/api`, `/media`, `/v1.0/x` and reflex-django's own go to Django.
 pub fn table() -> RouteTable {
-    let yaml = "admin: /admin\nbackend: /api\nextra: [/media, /v1.0/x]\n";
-    let prefixes: Prefixes = serde_yaml::from_str(yaml).unwrap();
+    let prefix = |p: &str| ConfigPrefix(Prefix::parse(p).unwrap());
+    let prefixes = Prefixes {
+        admin: prefix("/admin"),
+        backend: Some(prefix("/api")),
+        extra: vec![prefix("/media"), prefix("/v1.0/x")],
+        static_: None,
+    };
     RouteTable::from_config(&prefixes, Some(Prefix::parse("/static/").unwrap()))
 }
 
