@@ -10,7 +10,13 @@
 //! the upstreams on one current-thread runtime, the front door on a two-worker
 //! runtime (as in `run`), the load generator on another current-thread runtime.
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/shared/route_table.rs"]
+mod route_table;
+#[path = "../tests/server/support.rs"]
+#[allow(
+    dead_code,
+    reason = "the benchmark runs the servers, not every test helper"
+)]
 mod support;
 
 use std::net::SocketAddr;

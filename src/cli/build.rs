@@ -24,15 +24,16 @@ pub struct BuildArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: BuildArgs) -> Result<ExitCode> {
-    let flags: Vec<FlagValue> = [
-        args.public_url
-            .map(|url| FlagValue::new("public_url", "--public-url", url)),
+    let flags = [
+        args.public_url.map(|url| {
+            FlagValue::new("--public-url", url, |l, url| l.public_url = Some(Some(url)))
+        }),
         args.port
-            .map(|port| FlagValue::new("proxy.port", "--port", port)),
+            .map(|port| FlagValue::new("--port", port, |l, port| l.proxy.port = Some(port))),
     ]
     .into_iter()
     .flatten()
-    .collect();
+    .collect::<Result<Vec<_>>>()?;
     let (project, resolved) = global.load(flags)?;
     let built = build::build(&project, &resolved)?;
 

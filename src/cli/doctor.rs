@@ -73,7 +73,10 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
                 "manage.py",
                 project.require_manage_py().map(|p| p.display().to_string()),
             ));
-            match crate::config::load(&project, &global.flag_values()) {
+            match global
+                .flag_values()
+                .and_then(|flags| crate::config::load(&project, &flags))
+            {
                 Err(e) => checks.push(Check::new("configuration", Err(e))),
                 Ok(resolved) => {
                     checks.push(Check::new("configuration", Ok("valid".into())));
@@ -285,13 +288,13 @@ fn settings_check(resolved: &crate::config::Resolved, report: &Report) -> Check 
     let outcome = match &report.django {
         Some(DjangoFacts::Loaded(facts)) => Ok(format!(
             "{settings} ({}) loads; DEBUG {}, STATIC_URL {}",
-            resolved.source("settings_module"),
+            resolved.sources.settings_module,
             if facts.debug { "on" } else { "off" },
             facts.static_url
         )),
         Some(DjangoFacts::Failed { error }) => Err(Error::new(format!(
             "{settings} (from {}) does not load: {error}",
-            resolved.source("settings_module")
+            resolved.sources.settings_module
         ))
         .hint(
             "run `reflex-django check` to see Django's full error, and check that the module \

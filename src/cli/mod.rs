@@ -124,18 +124,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
 
 impl GlobalArgs {
     /// The configuration values given as flags.
-    pub fn flag_values(&self) -> Vec<FlagValue> {
+    pub fn flag_values(&self) -> Result<Vec<FlagValue>> {
         let path = |p: &PathBuf| p.to_string_lossy().into_owned();
         [
             self.settings
                 .clone()
-                .map(|s| FlagValue::new("settings_module", "--settings", s)),
+                .map(|s| FlagValue::new("--settings", s, |l, s| l.settings_module = Some(Some(s)))),
             self.python
                 .as_ref()
-                .map(|p| FlagValue::new("python", "--python", path(p))),
+                .map(|p| FlagValue::new("--python", path(p), |l, p| l.python = Some(Some(p)))),
             self.env_file
                 .as_ref()
-                .map(|p| FlagValue::new("env_file", "--env-file", path(p))),
+                .map(|p| FlagValue::new("--env-file", path(p), |l, p| l.env_file = Some(p))),
         ]
         .into_iter()
         .flatten()
@@ -152,7 +152,7 @@ impl GlobalArgs {
     /// The project and its resolved configuration, with `extra` flags on top.
     pub fn load(&self, extra: Vec<FlagValue>) -> Result<(Project, Resolved)> {
         let project = self.project()?;
-        let mut flags = self.flag_values();
+        let mut flags = self.flag_values()?;
         flags.extend(extra);
         let resolved = config::load(&project, &flags)?;
         Ok((project, resolved))

@@ -58,9 +58,9 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
         .map(|route| {
             use crate::proxy::routes::RouteKind::*;
             let source = match route.kind {
-                Admin => resolved.source("prefixes.admin").clone(),
-                Backend => resolved.source("prefixes.backend").clone(),
-                Extra => resolved.source("prefixes.extra").clone(),
+                Admin => resolved.sources.prefixes.admin.clone(),
+                Backend => resolved.sources.prefixes.backend.clone(),
+                Extra => resolved.sources.prefixes.extra.clone(),
                 Static => static_prefix
                     .as_ref()
                     .map_or(Source::Default, |(_, s)| s.clone()),
@@ -236,7 +236,8 @@ fn settings_rows(resolved: &Resolved) -> Vec<(String, Value, Source)> {
     let tree = serde_json::to_value(&resolved.config).expect("config serializes");
     resolved
         .sources
-        .iter()
+        .list()
+        .into_iter()
         .map(|(path, source)| {
             let value = path
                 .split('.')

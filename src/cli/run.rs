@@ -61,16 +61,20 @@ impl From<EnvArg> for Mode {
 }
 
 impl RunArgs {
-    fn flag_values(&self) -> Vec<FlagValue> {
+    fn flag_values(&self) -> Result<Vec<FlagValue>> {
         [
-            self.port.map(|p| FlagValue::new("proxy.port", "--port", p)),
-            self.frontend_port
-                .map(|p| FlagValue::new("reflex.frontend_port", "--frontend-port", p)),
+            self.port
+                .map(|p| FlagValue::new("--port", p, |l, p| l.proxy.port = Some(p))),
+            self.frontend_port.map(|p| {
+                FlagValue::new("--frontend-port", p, |l, p| {
+                    l.reflex.frontend_port = Some(p)
+                })
+            }),
             self.host
                 .clone()
-                .map(|h| FlagValue::new("proxy.host", "--host", h)),
+                .map(|h| FlagValue::new("--host", h, |l, h| l.proxy.host = Some(h))),
             self.workers
-                .map(|w| FlagValue::new("django.workers", "--workers", w)),
+                .map(|w| FlagValue::new("--workers", w, |l, w| l.django.workers = Some(Some(w)))),
         ]
         .into_iter()
         .flatten()
@@ -79,7 +83,7 @@ impl RunArgs {
 }
 
 pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<ExitCode> {
-    let (project, resolved) = global.load(args.flag_values())?;
+    let (project, resolved) = global.load(args.flag_values()?)?;
     if project.rxconfig.is_none() {
         return Err(Error::new(format!(
             "no rxconfig.py in {}: `run` needs a Reflex app",

@@ -1,97 +1,85 @@
-//! The merge rule and the per-layer conversions into JSON trees.
+//! Building the typed layers that are not a file: `rxconfig.py`'s plugin literals, the
+//! environment and the flags; and turning serde's messages into errors with hints.
 
-use std::collections::BTreeMap;
-
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::types::{Config, HINT_MARK};
-use super::{Source, env_var_name};
-use crate::error::Error;
+use super::env_var_name;
+use super::settings::{self, Config, Layer};
+use super::types::{ConfigPrefix, HINT_MARK};
+use crate::error::{Error, Result};
 use crate::project::pyliteral::PluginArgs;
 
-/// The configuration being merged: a tree of values and the source of each leaf.
-pub(super) struct Merged {
-    tree: Value,
-    sources: BTreeMap<String, Source>,
+/// A setting given on the command line: one flag, one layer of its own, so its source
+/// names the flag.
+#[derive(Clone, Debug)]
+pub struct FlagValue {
+    pub(super) flag: &'static str,
+    pub(super) layer: Layer,
 }
 
-impl Merged {
-    pub fn new(defaults: Value) -> Self {
-        let sources = leaves(&defaults)
-            .into_iter()
-            .map(|(path, _)| (path, Source::Default))
-            .collect();
-        Merged {
-            tree: defaults,
-            sources,
-        }
+impl FlagValue {
+    /// The flag's `raw` value read as the setting's type (checked as the file's values
+    /// are) and put into its layer by `set`.
+    pub fn new<T: DeserializeOwned>(
+        flag: &'static str,
+        raw: impl Into<Value>,
+        set: fn(&mut Layer, T),
+    ) -> Result<Self> {
+        let value = serde_json::from_value::<T>(raw.into()).map_err(|e| {
+            let (problem, hint) = split_message(&e.to_string());
+            Error::new(format!("flag {flag}: {problem}")).hint(
+                hint.unwrap_or_else(|| format!("the command's --help says what {flag} takes")),
+            )
+        })?;
+        let mut layer = Layer::default();
+        set(&mut layer, value);
+        Ok(FlagValue { flag, layer })
     }
 
-    /// Sets one leaf; `null` means "not set by this layer".
-    pub fn set(&mut self, path: &str, value: Value, source: Source) {
-        if value.is_null() {
-            return;
-        }
-        let mut node = &mut self.tree;
-        for key in path.split('.') {
-            if !node.is_object() {
-                *node = Value::Object(Map::new());
-            }
-            node = node
-                .as_object_mut()
-                .expect("just made an object")
-                .entry(key)
-                .or_insert(Value::Null);
-        }
-        *node = value;
-        self.sources.insert(path.to_string(), source);
-    }
-
-    /// Sets every leaf of `layer`.
-    pub fn overlay(&mut self, layer: &Value, source: &Source) {
-        for (path, value) in leaves(layer) {
-            self.set(&path, value.clone(), source.clone());
-        }
-    }
-
-    pub fn get(&self, path: &str) -> Option<&Value> {
-        path.split('.')
-            .try_fold(&self.tree, |node, key| node.get(key))
-    }
-
-    pub fn source_of(&self, path: &str) -> &Source {
-        self.sources.get(path).unwrap_or(&Source::Default)
-    }
-
-    pub fn finish(self) -> (Value, BTreeMap<String, Source>) {
-        (self.tree, self.sources)
+    /// Whether this flag sets the env file (which is read before the other layers).
+    pub(super) fn env_file(&self) -> Option<&std::path::Path> {
+        self.layer.env_file.as_deref()
     }
 }
 
-/// Every leaf of a tree by dotted path; lists are leaves.
-pub(super) fn leaves(tree: &Value) -> Vec<(String, &Value)> {
-    fn walk<'a>(prefix: &str, node: &'a Value, out: &mut Vec<(String, &'a Value)>) {
-        match node {
-            Value::Object(map) => {
-                for (key, child) in map {
-                    let path = if prefix.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{prefix}.{key}")
-                    };
-                    walk(&path, child, out);
-                }
-            }
-            leaf => out.push((prefix.to_string(), leaf)),
-        }
+/// The layer of `ReflexDjangoPlugin(...)`'s literal arguments in `rxconfig.py`.
+pub(super) fn rxconfig_layer(args: &PluginArgs) -> Result<Layer> {
+    fn in_param(param: &'static str) -> impl Fn(Error) -> Error {
+        move |e| e.in_source(&format!("rxconfig.py: ReflexDjangoPlugin({param}=…)"))
     }
-    let mut out = Vec::new();
-    walk("", tree, &mut out);
-    out
+    let mut layer = Layer {
+        settings_module: args.settings_module.clone().map(Some),
+        ..Layer::default()
+    };
+    if let Some(s) = &args.admin_prefix {
+        layer.prefixes.admin = Some(
+            parse::<ConfigPrefix>("prefixes.admin", s.as_str().into())
+                .map_err(in_param("admin_prefix"))?,
+        );
+    }
+    // The plugin's convention: an empty backend prefix means "none".
+    if let Some(s) = args
+        .backend_prefix
+        .as_ref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        layer.prefixes.backend = Some(Some(
+            parse("prefixes.backend", s.as_str().into()).map_err(in_param("backend_prefix"))?,
+        ));
+    }
+    if let Some(list) = &args.extra_prefixes {
+        layer.prefixes.extra =
+            Some(parse("prefixes.extra", list.clone().into()).map_err(in_param("extra_prefixes"))?);
+    }
+    Ok(layer)
 }
 
-/// Validates one leaf value against the schema; the error names the key.
-pub(super) fn validate_leaf(path: &str, value: &Value) -> Result<(), Error> {
+/// The layer of one environment variable that sets the setting at `path`: lists split
+/// on commas, numbers and booleans parsed where the setting's default is one.
+pub(super) fn env_layer(path: &str, raw: &str) -> Result<Layer> {
+    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
+    let default = lookup(&defaults, path).unwrap_or(&Value::Null);
     let mut tree = Value::Object(Map::new());
     let mut node = &mut tree;
     for key in path.split('.') {
@@ -101,21 +89,29 @@ pub(super) fn validate_leaf(path: &str, value: &Value) -> Result<(), Error> {
             .entry(key)
             .or_insert(Value::Object(Map::new()));
     }
-    *node = value.clone();
-    match serde_json::from_value::<Config>(tree) {
-        Ok(_) => Ok(()),
-        Err(e) => Err(schema_error(path, &e.to_string())),
-    }
+    *node = env_value(raw, default);
+    serde_path_to_error::deserialize::<_, Layer>(tree)
+        .map_err(|e| schema_error(path, &e.inner().to_string()))
 }
 
-/// Turns a serde message about `path` into an error with a hint.
-pub(super) fn schema_error(path: &str, message: &str) -> Error {
-    let message = message
-        .split_once(" at line ")
-        .map_or(message, |(m, _)| m)
-        .to_string();
+/// A value of type `T` for the setting at `path`, or an error that names the setting.
+fn parse<T: DeserializeOwned>(path: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value).map_err(|e| schema_error(path, &e.to_string()))
+}
+
+/// Every environment variable the configuration reads, with its setting's path.
+pub fn env_vars() -> Vec<(String, String)> {
+    settings::paths()
+        .into_iter()
+        .map(|path| (env_var_name(&path), path))
+        .collect()
+}
+
+/// A serde message as the problem and, when the value's type carries one, its hint.
+fn split_message(message: &str) -> (String, Option<String>) {
+    let message = message.split_once(" at line ").map_or(message, |(m, _)| m);
     if let Some((problem, hint)) = message.split_once(HINT_MARK) {
-        return Error::new(format!("`{path}`: {problem}")).hint(hint.trim());
+        return (problem.to_string(), Some(hint.trim().to_string()));
     }
     let problem = message
         .strip_prefix("invalid type: ")
@@ -124,26 +120,33 @@ pub(super) fn schema_error(path: &str, message: &str) -> Error {
             Some((found, expected)) => format!("expected {expected}, found {found}"),
             None => rest.to_string(),
         })
-        .unwrap_or(message);
-    let example = example_for(path);
-    Error::new(format!("`{path}`: {problem}")).hint(format!(
-        "write it like `{path}: {example}`; the README lists every setting"
-    ))
+        .unwrap_or_else(|| message.to_string());
+    (problem, None)
+}
+
+/// Turns a serde message about the setting at `path` into an error with a hint.
+pub(super) fn schema_error(path: &str, message: &str) -> Error {
+    let (problem, hint) = split_message(message);
+    let hint = hint.unwrap_or_else(|| {
+        format!(
+            "write it like `{path}: {}`; the README lists every setting",
+            example_for(path)
+        )
+    });
+    Error::new(format!("`{path}`: {problem}")).hint(hint)
 }
 
 /// An example value for a setting, from the defaults where there is one.
 fn example_for(path: &str) -> String {
+    // `prefixes.extra[1]` is an item of `prefixes.extra`.
+    let path = path.split('[').next().unwrap_or(path);
     let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
-    let default = path
-        .split('.')
-        .try_fold(&defaults, |node, key| node.get(key))
-        .filter(|v| !v.is_null());
-    match (default, path) {
-        (Some(Value::Array(_)), _) | (None, "prefixes.extra") => "[/billing, /hooks]".into(),
+    match (lookup(&defaults, path).filter(|v| !v.is_null()), path) {
+        (Some(Value::Array(_)), _) => "[/billing, /hooks]".into(),
         (Some(Value::String(s)), _) => s.clone(),
         (Some(other), _) => other.to_string(),
         (None, p) if p.ends_with("port") => "8001".into(),
-        (None, "prefixes.backend") | (None, "prefixes.static") => "/api".into(),
+        (None, "prefixes.backend" | "prefixes.static") => "/api".into(),
         (None, "settings_module") => "mysite.settings".into(),
         (None, "python") => ".venv/bin/python".into(),
         (None, "django.asgi") => "mysite.asgi:application".into(),
@@ -151,9 +154,13 @@ fn example_for(path: &str) -> String {
     }
 }
 
-/// An environment variable's text as a value of the leaf's type: lists split on
-/// commas, numbers and booleans parsed where the default is one.
-pub(super) fn env_value(raw: &str, default: &Value) -> Value {
+fn lookup<'a>(tree: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.').try_fold(tree, |node, key| node.get(key))
+}
+
+/// An environment variable's text as a value of the setting's type, told by its
+/// default.
+fn env_value(raw: &str, default: &Value) -> Value {
     match default {
         Value::Array(_) => Value::Array(
             raw.split(',')
@@ -172,49 +179,4 @@ pub(super) fn env_value(raw: &str, default: &Value) -> Value {
         },
         _ => Value::String(raw.to_string()),
     }
-}
-
-/// The config paths that `ReflexDjangoPlugin(...)` literals set.
-pub(super) fn rxconfig_layer(args: &PluginArgs) -> Vec<(&'static str, Value)> {
-    let mut out = Vec::new();
-    if let Some(s) = &args.settings_module {
-        out.push(("settings_module", Value::String(s.clone())));
-    }
-    if let Some(s) = &args.admin_prefix {
-        out.push(("prefixes.admin", Value::String(s.clone())));
-    }
-    // The plugin's convention: an empty backend prefix means "none".
-    if let Some(s) = args
-        .backend_prefix
-        .as_ref()
-        .filter(|s| !s.trim().is_empty())
-    {
-        out.push(("prefixes.backend", Value::String(s.clone())));
-    }
-    if let Some(list) = &args.extra_prefixes {
-        out.push((
-            "prefixes.extra",
-            list.iter().cloned().map(Value::String).collect(),
-        ));
-    }
-    out
-}
-
-/// The `ReflexDjangoPlugin` parameter behind a config path.
-pub(super) fn plugin_param(path: &str) -> &'static str {
-    match path {
-        "prefixes.admin" => "admin_prefix",
-        "prefixes.backend" => "backend_prefix",
-        "prefixes.extra" => "extra_prefixes",
-        _ => "settings_module",
-    }
-}
-
-/// Every environment variable the configuration reads, with its config path.
-pub fn env_vars() -> Vec<(String, String)> {
-    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
-    leaves(&defaults)
-        .into_iter()
-        .map(|(path, _)| (env_var_name(&path), path))
-        .collect()
 }

@@ -1,25 +1,26 @@
-//! Configuration: the schema ([`types`]), and the layering that resolves it.
+//! Configuration: the settings ([`settings`]), their value types ([`types`]), and the
+//! layering that resolves them.
 //!
 //! Layers, lowest first: defaults < `manage.py` < `rxconfig.py` plugin literals <
 //! `reflex-django.yaml` < environment (`REFLEX_DJANGO_*`, the env file) < flags.
-//! Every layer is a JSON tree validated on its own against the schema; one rule merges
-//! them: for each leaf, the highest layer that sets it (non-null) wins, and the winner
-//! is recorded as that leaf's source.
+//! Every layer is a typed [`Layer`] checked on its own against the schema; one rule
+//! merges them: for each setting, the highest layer that sets it wins, and the winner
+//! is recorded as that setting's source.
 
 mod layers;
-pub use layers::env_vars;
+pub use layers::{FlagValue, env_vars};
+pub mod settings;
 pub mod types;
 mod yaml;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::error::{Context, Error, Result};
 use crate::project::Project;
+pub use settings::*;
 pub use types::*;
 
 /// Where a setting's value came from.
@@ -68,30 +69,12 @@ impl fmt::Display for Source {
     }
 }
 
-/// A value given on the command line for a config path (e.g. `--port` → `proxy.port`).
-#[derive(Clone, Debug)]
-pub struct FlagValue {
-    pub path: &'static str,
-    pub flag: &'static str,
-    pub value: Value,
-}
-
-impl FlagValue {
-    pub fn new(path: &'static str, flag: &'static str, value: impl Into<Value>) -> Self {
-        FlagValue {
-            path,
-            flag,
-            value: value.into(),
-        }
-    }
-}
-
 /// The resolved configuration of a project.
 #[derive(Clone, Debug)]
 pub struct Resolved {
     pub config: Config,
-    /// The source of every leaf setting, by dotted path (`proxy.port`).
-    pub sources: BTreeMap<String, Source>,
+    /// The source of every setting.
+    pub sources: Sources,
     /// The env file that was loaded, if any.
     pub env_file: Option<PathBuf>,
     /// Variables from the env file that the environment does not already set.
@@ -99,10 +82,6 @@ pub struct Resolved {
 }
 
 impl Resolved {
-    pub fn source(&self, path: &str) -> &Source {
-        self.sources.get(path).unwrap_or(&Source::Default)
-    }
-
     /// The settings module, or an error that lists the five ways to set it.
     pub fn settings_module(&self) -> Result<&str> {
         self.config.settings_module.as_deref().ok_or_else(|| {
@@ -131,44 +110,32 @@ pub fn load_with_env(
     flags: &[FlagValue],
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Resolved> {
-    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
-    let mut merged = layers::Merged::new(defaults.clone());
+    let mut config = Config::default();
+    let mut sources = Sources::default();
 
     if let Some(settings) = project.manage_py_settings()? {
-        merged.set("settings_module", Value::String(settings), Source::ManagePy);
+        let layer = Layer {
+            settings_module: Some(Some(settings)),
+            ..Layer::default()
+        };
+        layer.apply(&mut config, &mut sources, &Source::ManagePy);
     }
     if let Some(args) = project.plugin_args()? {
-        for (path, value) in layers::rxconfig_layer(&args) {
-            layers::validate_leaf(path, &value).map_err(|e| {
-                e.in_source(&format!(
-                    "rxconfig.py: ReflexDjangoPlugin({}=…)",
-                    layers::plugin_param(path)
-                ))
-            })?;
-            merged.set(path, value, Source::Rxconfig);
-        }
+        layers::rxconfig_layer(&args)?.apply(&mut config, &mut sources, &Source::Rxconfig);
     }
     if let Some(file) = &project.config_file {
-        let tree = yaml::read(file)?;
-        merged.overlay(&tree, &Source::File);
+        yaml::read(file)?.apply(&mut config, &mut sources, &Source::File);
     }
 
     // The env file's location is itself a setting, so resolve it before reading it.
-    let flag_env_file = flags.iter().find(|f| f.path == "env_file");
-    let env_file_setting = match flag_env_file {
-        Some(flag) => Some(PathBuf::from(flag.value.as_str().unwrap_or_default())),
+    let env_file_setting = match flags.iter().find_map(FlagValue::env_file) {
+        Some(path) => Some(path.to_path_buf()),
         None => env(&env_var_name("env_file")).map(PathBuf::from),
     };
-    let explicit = env_file_setting.is_some() || merged.source_of("env_file") != &Source::Default;
-    let env_file_rel = env_file_setting.unwrap_or_else(|| {
-        PathBuf::from(
-            merged
-                .get("env_file")
-                .and_then(Value::as_str)
-                .unwrap_or(".env"),
-        )
-    });
-    let env_file_path = project.root.join(&env_file_rel);
+    let explicit = env_file_setting.is_some() || sources.env_file != Source::Default;
+    let env_file_path = project
+        .root
+        .join(env_file_setting.unwrap_or_else(|| config.env_file.clone()));
     let env_file_vars = read_env_file(&env_file_path, explicit)?;
     let from_file = |name: &str| {
         env_file_vars
@@ -181,7 +148,7 @@ pub fn load_with_env(
             .map(|v| (v, false))
             .or_else(|| from_file(name).map(|v| (v, true)))
     };
-    for (path, default) in layers::leaves(&defaults) {
+    for path in settings::paths() {
         let var = env_var_name(&path);
         let found = lookup(&var).map(|v| (var.clone(), v)).or_else(|| {
             // Django's own variable names the settings module too.
@@ -196,28 +163,22 @@ pub fn load_with_env(
         if raw.is_empty() {
             continue;
         }
-        let value = layers::env_value(&raw, default);
-        layers::validate_leaf(&path, &value)
+        let layer = layers::env_layer(&path, &raw)
             .map_err(|e| e.in_source(&format!("environment variable {var}={raw}")))?;
-        merged.set(&path, value, Source::Env { var, from_env_file });
-    }
-
-    for flag in flags {
-        layers::validate_leaf(flag.path, &flag.value)
-            .map_err(|e| e.in_source(&format!("flag {}", flag.flag)))?;
-        merged.set(
-            flag.path,
-            flag.value.clone(),
-            Source::Flag {
-                flag: flag.flag.to_string(),
-            },
+        layer.apply(
+            &mut config,
+            &mut sources,
+            &Source::Env { var, from_env_file },
         );
     }
 
-    let (tree, sources) = merged.finish();
-    let config: Config = serde_json::from_value(tree)
-        .context("the merged configuration is invalid")
-        .map_err(|e| e.hint("this is a bug in reflex-django; please report it"))?;
+    for flag in flags {
+        let source = Source::Flag {
+            flag: flag.flag.to_string(),
+        };
+        flag.layer.clone().apply(&mut config, &mut sources, &source);
+    }
+
     let loaded = env_file_path.is_file().then_some(env_file_path);
     Ok(Resolved {
         config,

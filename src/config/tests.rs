@@ -29,23 +29,22 @@ fn defaults_when_nothing_is_configured() {
     let (_d, p) = project(&[]);
     let r = load_env(&p, &[], &[]).unwrap();
     assert_eq!(r.config, Config::default());
-    assert!(r.sources.values().all(|s| *s == Source::Default));
+    assert!(r.sources == Sources::default());
 }
 
 #[test]
 fn settings_module_precedence_all_five_ways() {
-    let flag = FlagValue {
-        path: "settings_module",
-        flag: "--settings",
-        value: "from_flag.settings".into(),
-    };
+    let flag = FlagValue::new("--settings", "from_flag.settings", |l, s| {
+        l.settings_module = Some(Some(s))
+    })
+    .unwrap();
     let (_d, p) = project(&[("manage.py", MANAGE)]);
     let r = load_env(&p, &[], &[]).unwrap();
     assert_eq!(
         r.config.settings_module.as_deref(),
         Some("from_manage.settings")
     );
-    assert_eq!(r.source("settings_module"), &Source::ManagePy);
+    assert_eq!(&r.sources.settings_module, &Source::ManagePy);
 
     let (_d, p) = project(&[("manage.py", MANAGE), ("rxconfig.py", RXCONFIG)]);
     let r = load_env(&p, &[], &[]).unwrap();
@@ -53,7 +52,7 @@ fn settings_module_precedence_all_five_ways() {
         r.config.settings_module.as_deref(),
         Some("from_rx.settings")
     );
-    assert_eq!(r.source("settings_module"), &Source::Rxconfig);
+    assert_eq!(&r.sources.settings_module, &Source::Rxconfig);
 
     let files = [
         ("manage.py", MANAGE),
@@ -77,7 +76,7 @@ fn settings_module_precedence_all_five_ways() {
         Some("from_env.settings")
     );
     assert_eq!(
-        r.source("settings_module"),
+        &r.sources.settings_module,
         &Source::Env {
             var: "DJANGO_SETTINGS_MODULE".into(),
             from_env_file: false
@@ -90,7 +89,7 @@ fn settings_module_precedence_all_five_ways() {
         Some("from_flag.settings")
     );
     assert_eq!(
-        r.source("settings_module"),
+        &r.sources.settings_module,
         &Source::Flag {
             flag: "--settings".into()
         }
@@ -117,11 +116,11 @@ fn one_merge_rule_for_every_setting() {
     );
     assert_eq!(c.prefixes.backend.as_ref().unwrap().0.as_str(), "/api");
     assert_eq!(c.prefixes.extra[0].0.as_str(), "/hooks");
-    assert_eq!(r.source("proxy.host"), &Source::File);
-    assert_eq!(r.source("prefixes.backend"), &Source::Rxconfig);
-    assert_eq!(r.source("prefixes.admin"), &Source::Default);
+    assert_eq!(&r.sources.proxy.host, &Source::File);
+    assert_eq!(&r.sources.prefixes.backend, &Source::Rxconfig);
+    assert_eq!(&r.sources.prefixes.admin, &Source::Default);
     assert!(
-        matches!(r.source("proxy.port"), Source::Env { var, .. } if var == "REFLEX_DJANGO_PROXY_PORT")
+        matches!(&r.sources.proxy.port, Source::Env { var, .. } if var == "REFLEX_DJANGO_PROXY_PORT")
     );
 }
 
@@ -134,7 +133,7 @@ fn env_file_values_count_but_the_environment_wins() {
     assert_eq!(r.config.proxy.port, Port(9300));
     assert_eq!(r.config.reflex.frontend_port, Port(3300));
     assert!(matches!(
-        r.source("reflex.frontend_port"),
+        &r.sources.reflex.frontend_port,
         Source::Env {
             from_env_file: true,
             ..
@@ -188,4 +187,82 @@ fn every_setting_has_an_env_var() {
         "REFLEX_DJANGO_SETTINGS_MODULE".into(),
         "settings_module".into()
     )));
+}
+
+#[test]
+fn every_setting_has_a_path_named_as_in_the_file() {
+    // The paths that sources and environment variables use are the file's keys.
+    fn leaves(prefix: &str, node: &serde_json::Value, out: &mut Vec<String>) {
+        match node.as_object() {
+            Some(map) => {
+                for (key, child) in map {
+                    let path = if prefix.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{prefix}.{key}")
+                    };
+                    leaves(&path, child, out);
+                }
+            }
+            None => out.push(prefix.to_string()),
+        }
+    }
+    let mut from_file = Vec::new();
+    leaves(
+        "",
+        &serde_json::to_value(Config::default()).unwrap(),
+        &mut from_file,
+    );
+    let mut from_sources = settings::paths();
+    from_file.sort();
+    from_sources.sort();
+    assert_eq!(from_sources, from_file);
+    assert!(from_sources.contains(&"prefixes.static".to_string()));
+}
+
+#[test]
+fn a_bad_flag_value_names_the_flag() {
+    let err = FlagValue::new("--port", 0, |l, p| l.proxy.port = Some(p)).unwrap_err();
+    assert_eq!(
+        err.message(),
+        "flag --port: expected a port number from 1 to 65535, found integer `0`"
+    );
+    let err = FlagValue::new("--workers", 0, |l, w| l.django.workers = Some(Some(w))).unwrap_err();
+    assert!(
+        err.message()
+            .starts_with("flag --workers: expected a whole number"),
+        "{err}"
+    );
+}
+
+#[test]
+fn each_flag_is_the_source_of_its_setting() {
+    let (_d, p) = project(&[(
+        "reflex-django.yaml",
+        "proxy:\n  port: 9000\n  host: 0.0.0.0\n",
+    )]);
+    let flags = [
+        FlagValue::new("--port", 9100, |l, p| l.proxy.port = Some(p)).unwrap(),
+        FlagValue::new("--frontend-port", 3100, |l, p| {
+            l.reflex.frontend_port = Some(p)
+        })
+        .unwrap(),
+    ];
+    let r = load_env(&p, &flags, &[]).unwrap();
+    assert_eq!(r.config.proxy.port, Port(9100));
+    assert_eq!(r.config.proxy.host, "0.0.0.0");
+    assert_eq!(r.config.reflex.frontend_port, Port(3100));
+    assert_eq!(
+        r.sources.proxy.port,
+        Source::Flag {
+            flag: "--port".into()
+        }
+    );
+    assert_eq!(
+        r.sources.reflex.frontend_port,
+        Source::Flag {
+            flag: "--frontend-port".into()
+        }
+    );
+    assert_eq!(r.sources.proxy.host, Source::File);
 }

@@ -1,176 +1,13 @@
-//! The `reflex-django.yaml` schema: every setting, its type and its default.
-//!
-//! Every struct denies unknown keys and fills missing ones with defaults, so the same
-//! types validate each configuration layer on its own and hold the merged result.
+//! The value types of settings: each parses what users write (in the file, the
+//! environment or a flag) and says what it expected when it cannot.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::prefix::Prefix;
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Config {
-    /// Django settings module, e.g. `backend.settings`.
-    pub settings_module: Option<String>,
-    /// Python interpreter of the project's environment.
-    pub python: Option<PathBuf>,
-    /// Environment file loaded for every child and forwarded command.
-    pub env_file: PathBuf,
-    /// The app's public origin in production (`https://example.com`), when it is not
-    /// the front door itself: links in emails, the production audit's cookie and CSRF
-    /// checks, and the backend address of a build made without the plugin.
-    pub public_url: Option<PublicUrl>,
-    #[serde(deserialize_with = "or_default")]
-    pub prefixes: Prefixes,
-    #[serde(deserialize_with = "or_default")]
-    pub proxy: Proxy,
-    #[serde(deserialize_with = "or_default")]
-    pub reflex: Reflex,
-    #[serde(deserialize_with = "or_default")]
-    pub django: Django,
-    #[serde(deserialize_with = "or_default")]
-    pub restart: Restart,
-    #[serde(deserialize_with = "or_default")]
-    pub shutdown: Shutdown,
-    #[serde(deserialize_with = "or_default")]
-    pub liveness: Liveness,
-    #[serde(deserialize_with = "or_default")]
-    pub output: Output,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            settings_module: None,
-            python: None,
-            env_file: PathBuf::from(".env"),
-            public_url: None,
-            prefixes: Prefixes::default(),
-            proxy: Proxy::default(),
-            reflex: Reflex::default(),
-            django: Django::default(),
-            restart: Restart::default(),
-            shutdown: Shutdown::default(),
-            liveness: Liveness::default(),
-            output: Output::default(),
-        }
-    }
-}
-
-/// Path prefixes that go to Django; everything else goes to Reflex.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Prefixes {
-    pub admin: ConfigPrefix,
-    /// Your own Django views, e.g. `/api`.
-    pub backend: Option<ConfigPrefix>,
-    #[serde(deserialize_with = "or_default")]
-    pub extra: Vec<ConfigPrefix>,
-    /// Overrides the prefix taken from Django's `STATIC_URL`.
-    #[serde(rename = "static")]
-    pub static_: Option<ConfigPrefix>,
-}
-
-impl Default for Prefixes {
-    fn default() -> Self {
-        Prefixes {
-            admin: ConfigPrefix(Prefix::parse("/admin").expect("valid default")),
-            backend: None,
-            extra: Vec::new(),
-            static_: None,
-        }
-    }
-}
-
-/// The front door: the public address of the whole app.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Proxy {
-    pub host: String,
-    pub port: Port,
-    /// How long a request waits for a starting or restarting child.
-    pub hold_timeout: Seconds,
-    /// Addresses (CIDRs) of the proxies in front of the front door, e.g. a TLS
-    /// terminator; only their `X-Forwarded-*` headers are believed.
-    #[serde(deserialize_with = "or_default")]
-    pub trusted_proxies: Vec<Cidr>,
-    /// How long a request may make no progress (the child neither reads more of its
-    /// body nor starts its answer); then the browser gets `504`. WebSockets and
-    /// streamed answers, once begun, are not limited.
-    pub upstream_timeout: Seconds,
-    /// A request body that stops arriving for this long is abandoned with `408`.
-    pub body_timeout: Seconds,
-}
-
-impl Default for Proxy {
-    fn default() -> Self {
-        Proxy {
-            host: "127.0.0.1".into(),
-            port: Port(8000),
-            hold_timeout: Seconds::from_secs(10),
-            trusted_proxies: Vec::new(),
-            upstream_timeout: Seconds::from_secs(60),
-            body_timeout: Seconds::from_secs(30),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Reflex {
-    /// Port of Reflex's Vite dev server.
-    pub frontend_port: Port,
-    /// Internal port of the Reflex backend; a free one is picked when unset.
-    pub backend_port: Option<Port>,
-    /// How long Reflex may take to become ready (the first run installs packages).
-    pub startup_timeout: Seconds,
-}
-
-impl Default for Reflex {
-    fn default() -> Self {
-        Reflex {
-            frontend_port: Port(3000),
-            backend_port: None,
-            startup_timeout: Seconds::from_secs(300),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Django {
-    pub server: DjangoServer,
-    /// Internal port of the Django server; a free one is picked when unset.
-    pub port: Option<Port>,
-    /// ASGI application, e.g. `backend.asgi:application`; derived from the settings
-    /// module when unset.
-    pub asgi: Option<String>,
-    /// Extra files or directories whose changes restart Django.
-    #[serde(deserialize_with = "or_default")]
-    pub watch: Vec<PathBuf>,
-    pub startup_timeout: Seconds,
-    /// Worker processes of Django's server under `run --env prod`; the number of CPUs
-    /// when unset.
-    pub workers: Option<Count>,
-}
-
-impl Default for Django {
-    fn default() -> Self {
-        Django {
-            server: DjangoServer::Auto,
-            port: None,
-            asgi: None,
-            watch: Vec::new(),
-            startup_timeout: Seconds::from_secs(60),
-            workers: None,
-        }
-    }
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -182,91 +19,8 @@ pub enum DjangoServer {
     Runserver,
 }
 
-/// Restart policy for crashed children.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Restart {
-    pub backoff_initial: Seconds,
-    pub backoff_max: Seconds,
-    /// A child that stays up this long has its back-off reset.
-    pub stable_after: Seconds,
-    /// Give up after this many crashes within `crash_window`.
-    pub max_crashes: u32,
-    pub crash_window: Seconds,
-}
-
-impl Default for Restart {
-    fn default() -> Self {
-        Restart {
-            backoff_initial: Seconds(Duration::from_millis(500)),
-            backoff_max: Seconds::from_secs(10),
-            stable_after: Seconds::from_secs(30),
-            max_crashes: 5,
-            crash_window: Seconds::from_secs(60),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Shutdown {
-    /// Time between SIGTERM and SIGKILL; also the time requests in flight get to
-    /// finish when the front door stops.
-    pub grace: Seconds,
-    /// How long the front door keeps accepting after a stop is asked, its health
-    /// endpoint answering 503, so a load balancer stops sending first.
-    pub drain_delay: Seconds,
-}
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Shutdown {
-            grace: Seconds::from_secs(5),
-            drain_delay: Seconds::from_secs(0),
-        }
-    }
-}
-
-/// Checks that a ready child still answers: one that fails `failures` checks in a row
-/// (each allowed `timeout`) is hung, e.g. deadlocked or stopped, and is restarted.
-/// Never during start-up, which `startup_timeout` covers.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Liveness {
-    /// Time between two checks.
-    pub every: Seconds,
-    pub timeout: Seconds,
-    /// Failed checks in a row before a restart; 0 turns the checks off.
-    pub failures: u32,
-}
-
-impl Default for Liveness {
-    fn default() -> Self {
-        Liveness {
-            every: Seconds::from_secs(10),
-            timeout: Seconds::from_secs(5),
-            failures: 3,
-        }
-    }
-}
-
-/// What `run` shows of the children's output.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Output {
-    /// Keep known noise off the screen: the access log of our own liveness checks,
-    /// Reflex's `uv run reflex run` advice, its repeated Node.js warning.
-    pub hide_noise: bool,
-}
-
-impl Default for Output {
-    fn default() -> Self {
-        Output { hide_noise: true }
-    }
-}
-
 /// An empty section or list (`proxy:` with every line commented out) means "defaults".
-fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(super) fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Default + Deserialize<'de>,
@@ -606,8 +360,17 @@ mod tests {
 
     #[test]
     fn defaults_survive_a_round_trip() {
+        use super::super::settings::{Config, Layer, Sources};
+        // Every value type reads back what it writes.
         let value = serde_json::to_value(Config::default()).unwrap();
-        let back: Config = serde_json::from_value(value).unwrap();
-        assert_eq!(back, Config::default());
+        let layer: Layer = serde_json::from_value(value).unwrap();
+        let mut config = Config::default();
+        config.proxy.port = Port(1);
+        layer.apply(
+            &mut config,
+            &mut Sources::default(),
+            &super::super::Source::File,
+        );
+        assert_eq!(config, Config::default());
     }
 }

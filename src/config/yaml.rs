@@ -1,22 +1,19 @@
 //! Reading `reflex-django.yaml`: syntax and schema errors point at file:line:column.
 
 use std::path::Path;
-use std::sync::LazyLock;
-
-use regex::Regex;
-use serde_json::Value;
 
 use super::layers::schema_error;
-use super::types::Config;
+use super::settings::{self, Layer};
 use crate::error::{Context, Error, Result};
 
-/// The file as a JSON tree of the keys it sets, after checking it against the schema.
-pub(super) fn read(path: &Path) -> Result<Value> {
+/// The file's settings as a layer, checked against the schema; errors name the file,
+/// line and column.
+pub(super) fn read(path: &Path) -> Result<Layer> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     parse(&text).map_err(|e| {
         let source = display_name(path, e.location);
-        e.in_source(&source)
+        e.error.in_source(&source)
     })
 }
 
@@ -38,76 +35,60 @@ struct YamlError {
     location: Option<(usize, usize)>,
 }
 
-impl YamlError {
-    fn in_source(self, source: &str) -> Error {
-        self.error.in_source(source)
-    }
-}
-
-fn parse(text: &str) -> Result<Value, YamlError> {
-    // Checking against the typed schema first gives precise, located errors.
-    if let Err(e) = serde_yaml::from_str::<Option<Config>>(text) {
-        let location = e.location().map(|l| (l.line(), l.column()));
-        let message = complete_path(&e.to_string(), text, location);
+fn parse(text: &str) -> Result<Layer, YamlError> {
+    let located = |e: &yaml_serde::Error| e.location().map(|l| (l.line(), l.column()));
+    // Is it YAML at all? Then: does it fit the schema?
+    if let Err(e) = yaml_serde::from_str::<yaml_serde::Value>(text) {
         return Err(YamlError {
-            error: describe(&message),
-            location,
+            location: located(&e),
+            error: syntax_error(&message_of(&e, "")),
         });
     }
-    let tree: Option<Value> = serde_yaml::from_str(text).map_err(|e| YamlError {
-        location: e.location().map(|l| (l.line(), l.column())),
-        error: describe(&e.to_string()),
-    })?;
-    Ok(tree.unwrap_or(Value::Object(Default::default())))
+    let deserializer = yaml_serde::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, Option<Layer>>(deserializer)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            YamlError {
+                location: located(&inner),
+                error: schema_problem(&path, &message_of(&inner, &path)),
+            }
+        })
 }
 
-/// serde_yaml reports errors inside an optional value with the parent's path only
-/// (`prefixes: …` for a bad `prefixes.backend`); when the location is a `key:` whose
-/// name the path lacks, add it.
-fn complete_path(message: &str, text: &str, location: Option<(usize, usize)>) -> String {
-    let Some((line, column)) = location else {
-        return message.to_string();
-    };
-    let Some(caps) = KEYED.captures(message) else {
-        return message.to_string();
-    };
-    let key = text
-        .lines()
-        .nth(line.saturating_sub(1))
-        .and_then(|l| l.get(column.saturating_sub(1)..))
-        .and_then(|rest| rest.split_once(':'))
-        .map(|(key, _)| key.trim())
-        .filter(|key| !key.is_empty() && key.chars().all(|c| c.is_alphanumeric() || c == '_'));
-    match key {
-        Some(key) if !caps["path"].ends_with(key) && !caps["rest"].starts_with("unknown field") => {
-            format!("{}.{key}: {}", &caps["path"], &caps["rest"])
-        }
-        _ => message.to_string(),
+/// The parser's message without the path and position it adds (we report both
+/// ourselves).
+fn message_of(error: &yaml_serde::Error, path: &str) -> String {
+    let text = error.to_string();
+    let text = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
+    // The parser names the innermost key it was in, which for a value inside an
+    // optional one is the parent of `path`.
+    match text.split_once(": ") {
+        Some((place, rest)) if !path.is_empty() && path.starts_with(place) => rest.trim().into(),
+        _ => text.trim().into(),
     }
 }
 
-static UNKNOWN_FIELD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:(?P<path>[\w.]+): )?unknown field `(?P<field>[^`]*)`, (?P<expected>.*)$")
-        .expect("valid regex")
-});
-static KEYED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^(?P<path>[\w.]+): (?P<rest>.*)$").expect("valid regex"));
-static BACKTICKED: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"`([^`]*)`").expect("valid regex"));
+fn syntax_error(message: &str) -> Error {
+    Error::new(format!("invalid YAML: {message}")).hint(
+        "check the indentation (spaces, not tabs), the `key: value` form and the quotes near \
+         that position",
+    )
+}
 
-/// Rewrites serde_yaml's message (minus its location suffix) as an error with a hint.
-fn describe(message: &str) -> Error {
-    let message = message
-        .rsplit_once(" at line ")
-        .map_or(message, |(m, _)| m)
-        .trim();
-    if let Some(caps) = UNKNOWN_FIELD.captures(message) {
-        let field = &caps["field"];
-        let section = caps.name("path").map(|m| m.as_str());
-        let known: Vec<&str> = BACKTICKED
-            .captures_iter(&caps["expected"])
-            .map(|c| c.get(1).expect("group").as_str())
-            .collect();
+/// An error with a hint for what does not fit the schema at `path` (`.` is the top
+/// level).
+fn schema_problem(path: &str, message: &str) -> Error {
+    if message.starts_with("unknown field") {
+        let (section, field) = match path.rsplit_once('.') {
+            Some((section, field)) => (Some(section), field),
+            None => (None, path),
+        };
+        let known = keys_in(section);
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
         let place = section.map_or(String::new(), |s| format!(" in `{s}`"));
         let mut hint = match did_you_mean(field, &known) {
             Some(best) => format!("did you mean `{best}`? "),
@@ -116,19 +97,31 @@ fn describe(message: &str) -> Error {
         hint.push_str(&format!("known keys here: {}", known.join(", ")));
         return Error::new(format!("unknown key `{field}`{place}")).hint(hint);
     }
-    if let Some(caps) = KEYED.captures(message) {
-        return schema_error(&caps["path"], &caps["rest"]);
-    }
-    if message.starts_with("invalid type") {
+    if path == "." {
         return Error::new(format!(
             "the top level must be a mapping of settings ({message})"
         ))
         .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
     }
-    Error::new(format!("invalid YAML: {message}")).hint(
-        "check the indentation (spaces, not tabs), the `key: value` form and the quotes near \
-         that position",
-    )
+    schema_error(path, message)
+}
+
+/// The keys of a section (or of the top level), as written in the file.
+fn keys_in(section: Option<&str>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for path in settings::paths() {
+        let key = match section {
+            None => path.split('.').next().map(str::to_string),
+            Some(s) => path
+                .strip_prefix(s)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .map(str::to_string),
+        };
+        if let Some(key) = key.filter(|k| !keys.contains(k)) {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// The known name closest to a misspelt one, if any is close enough.
@@ -204,10 +197,14 @@ mod tests {
 
     #[test]
     fn empty_sections_and_files_are_defaults() {
-        assert_eq!(parse("").unwrap(), serde_json::json!({}));
-        assert_eq!(
-            parse("# nothing\nproxy:\n").unwrap(),
-            serde_json::json!({"proxy": null})
-        );
+        for text in ["", "# nothing\nproxy:\n", "prefixes:\n  extra:\n"] {
+            let mut config = settings::Config::default();
+            let mut sources = settings::Sources::default();
+            parse(text)
+                .unwrap()
+                .apply(&mut config, &mut sources, &super::super::Source::File);
+            assert_eq!(config, settings::Config::default(), "{text:?}");
+            assert_eq!(sources, settings::Sources::default(), "{text:?}");
+        }
     }
 }

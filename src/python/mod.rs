@@ -67,7 +67,7 @@ fn find_with(
         } else {
             project.root.join(setting)
         };
-        let source = resolved.source("python").clone();
+        let source = resolved.sources.python.clone();
         if !is_executable(&path) {
             return Err(Error::new(format!(
                 "the Python interpreter {} (from {source}) does not exist or is not executable",

@@ -401,7 +401,7 @@ pub fn static_prefix(
     if let Some(p) = &resolved.config.prefixes.static_ {
         return Ok(Some((
             p.0.clone(),
-            resolved.source("prefixes.static").clone(),
+            resolved.sources.prefixes.static_.clone(),
         )));
     }
     let Some(settings) = django else {
