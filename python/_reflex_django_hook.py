@@ -60,7 +60,7 @@ def _attach(cli_module: object) -> None:
         return
     try:
         register_django_cli_group_if_needed(cli_module.cli)
-    except Exception as exc:  # noqa: BLE001 - never take Reflex's CLI down with us
+    except Exception as exc:  # never take Reflex's CLI down with us
         print(f"reflex-django: `reflex django` is unavailable: {exc!r}", file=sys.stderr)
 
 

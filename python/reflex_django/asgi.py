@@ -27,12 +27,12 @@ from reflex_django.prefixes import (
 )
 
 __all__ = [
+    "RESERVED_REFLEX_PREFIXES",
     "ASGIApp",
     "ASGIMessage",
     "ASGIReceive",
     "ASGIScope",
     "ASGISend",
-    "RESERVED_REFLEX_PREFIXES",
     "build_django_asgi",
     "keep_reflex_cors_off_django",
     "make_dispatcher",
@@ -116,9 +116,7 @@ def request_path(scope: ASGIScope) -> str:
     return str(scope.get("path", ""))
 
 
-def make_dispatcher(
-    django_asgi: ASGIApp, *, backend_prefixes: Iterable[str]
-) -> Callable[[ASGIApp], ASGIApp]:
+def make_dispatcher(django_asgi: ASGIApp, *, backend_prefixes: Iterable[str]) -> Callable[[ASGIApp], ASGIApp]:
     """An `api_transformer` for `rx.App`: requests (HTTP and WebSocket) under
     `backend_prefixes` go to `django_asgi`, everything else to Reflex.
 

@@ -198,10 +198,10 @@ def _handshake(raw: Any) -> _Handshake:
         return found
     headers: dict[str, str] = {}
     meta: dict[str, str] = {}
-    for name, value in as_mapping(raw).items():
-        if value is None:
+    for raw_name, raw_value in as_mapping(raw).items():
+        if raw_value is None:
             continue
-        name, value = name.lower(), str(value)
+        name, value = raw_name.lower(), str(raw_value)
         headers[name] = value
         # Like Django's servers: drop names with "_" (they would alias "-").
         if "_" in name or name in _NOT_HEADERS:

@@ -1,7 +1,7 @@
 """`add_auth_pages(app)`: put the canned auth pages on a Reflex app; `autoload()`.
 
-    app = rx.App()
-    add_auth_pages(app)   # /login, /register, /password-reset, /password-reset/confirm/[uid]/[key]
+app = rx.App()
+add_auth_pages(app)   # /login, /register, /password-reset, /password-reset/confirm/[uid]/[key]
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ def check_names(what: str, names: dict[str, str]) -> None:
     for field, name in names.items():
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             raise ValueError(f"{what}.{field}={name!r} is not a valid Python identifier")
-        if name.startswith("_") and field not in ("refresh_method",):
+        if name.startswith("_") and field != "refresh_method":
             raise ValueError(
                 f"{what}.{field}={name!r}: names starting with '_' are not sent to the "
                 "browser by Reflex; choose a public name"

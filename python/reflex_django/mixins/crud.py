@@ -83,9 +83,7 @@ class ModelCRUDConfig:
     # Django permissions each action needs on top of being signed in: keys "view",
     # "add", "change", "delete"; values a permission or a tuple of them (all needed).
     permissions: dict[str, Any] = field(default_factory=dict, hash=False)
-    _fields: dict[str, models.Field] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _fields: dict[str, models.Field] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -115,17 +113,14 @@ class ModelCRUDConfig:
             _with_hint(
                 lambda: _check_owner(model, self.owner_field),
                 self.owner_field == "user",
-                "owner_field defaults to 'user'; pass owner_field=None for rows that every "
-                "signed-in user shares",
+                "owner_field defaults to 'user'; pass owner_field=None for rows that every signed-in user shares",
             )
         for name in self.required_for_create:
             if name not in self.form_fields:
-                raise ValueError(
-                    f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields"
-                )
+                raise ValueError(f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields")
         for name in self.ordering:
             _with_hint(
-                lambda: _model_field(model, name.removeprefix("-").split("__")[0], "ordering"),
+                functools.partial(_model_field, model, name.removeprefix("-").split("__")[0], "ordering"),
                 self.ordering == ("-created_at",),
                 "ordering defaults to ('-created_at',); pass ordering=() or your own",
             )
@@ -415,9 +410,7 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
     return make_mixin(f"{name}Members", fields_, members)
 
 
-def _serializer(
-    fn: Callable[..., dict[str, Any]], hidden: frozenset[str]
-) -> Callable[[Any], dict[str, Any]]:
+def _serializer(fn: Callable[..., dict[str, Any]], hidden: frozenset[str]) -> Callable[[Any], dict[str, Any]]:
     """`fn` as a one-argument callable: serializers written for reflex-django 0.2.3
     take the keys to leave out as `exclude_fields=`."""
     try:
@@ -453,9 +446,7 @@ def default_row(obj: models.Model) -> dict[str, Any]:
     return row
 
 
-def _default_row_serializer(
-    instance: models.Model, *, exclude_fields: frozenset[str] = frozenset()
-) -> dict[str, Any]:
+def _default_row_serializer(instance: models.Model, *, exclude_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The rows of reflex-django 0.2.3, for `row_serializer=`: the model's field
     values (`model_to_dict`, plus the non-editable concrete fields) and `id`, with
     datetimes as `YYYY-MM-DD HH:MM` text, leaving out `exclude_fields`."""
@@ -495,7 +486,7 @@ def _save(obj: models.Model, cfg: ModelCRUDConfig, values: dict[str, str]) -> di
     return {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _form_class(model: type[models.Model], fields: tuple[str, ...]) -> Any:
     """Django's `ModelForm` for `model` and its form `fields` (made once)."""
     from django.forms import modelform_factory

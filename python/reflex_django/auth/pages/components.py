@@ -66,9 +66,7 @@ def success_callout(message: rx.Var | str, **props: Any) -> rx.Component:
     return _callout(message, "circle_check", "green", "status", props)
 
 
-def _callout(
-    message: rx.Var | str, icon: str, color: str, role: str, props: dict[str, Any]
-) -> rx.Component:
+def _callout(message: rx.Var | str, icon: str, color: str, role: str, props: dict[str, Any]) -> rx.Component:
     options: dict[str, Any] = {"icon": icon, "color_scheme": color, "role": role, "width": "100%"}
     options.update(props)
     return rx.callout(message, **options)
