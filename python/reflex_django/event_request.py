@@ -16,13 +16,16 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from django.core.signals import setting_changed
 from django.http import HttpRequest, QueryDict
 from django.http.cookie import parse_cookie
 from django.utils.datastructures import MultiValueDict
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict  # django-stubs' type of GET and POST
 
 __all__ = [
     "EventRequest",
@@ -49,7 +52,7 @@ class EventSettings:
     language_cookie: str
     negotiate_language: bool  # USE_I18N and REFLEX_DJANGO_I18N_EVENT_BRIDGE
     charset: str
-    empty_query: QueryDict  # immutable: shared by every request without a query
+    empty_query: _ImmutableQueryDict  # immutable: shared by every request without a query
 
 
 @functools.cache
@@ -228,13 +231,13 @@ def as_mapping(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _query_dict(query: Mapping[str, Any]) -> QueryDict:
+def _query_dict(query: Mapping[str, Any]) -> _ImmutableQueryDict:
     result = QueryDict(mutable=True)
     for key, value in query.items():
         for item in value if isinstance(value, list) else [value]:
             result.appendlist(str(key), str(item))
     result._mutable = False
-    return result
+    return cast("_ImmutableQueryDict", result)
 
 
 def _looks_secure(headers: Mapping[str, str]) -> bool:

@@ -260,7 +260,8 @@ def normalize_confirm_url(url: str) -> str:
 
 def site_origin() -> str | None:
     """`SITE_ORIGIN` without a trailing slash, or None when it is not configured."""
-    return auth_settings()["SITE_ORIGIN"]
+    origin: str | None = auth_settings()["SITE_ORIGIN"]
+    return origin
 
 
 _DERIVED_DEFAULTS = {

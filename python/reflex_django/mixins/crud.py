@@ -20,12 +20,15 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import reflex as rx
 from asgiref.sync import sync_to_async
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.models import ForeignObjectRel
 
 from reflex_django.authz import django_login_required
 from reflex_django.context import current_user
@@ -83,7 +86,7 @@ class ModelCRUDConfig:
     # Django permissions each action needs on top of being signed in: keys "view",
     # "add", "change", "delete"; values a permission or a tuple of them (all needed).
     permissions: dict[str, Any] = field(default_factory=dict, hash=False)
-    _fields: dict[str, models.Field] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _fields: dict[str, models.Field[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -111,7 +114,7 @@ class ModelCRUDConfig:
             self._fields[name] = _form_field(model, name, self.owner_field)
         if self.owner_field is not None:
             _with_hint(
-                lambda: _check_owner(model, self.owner_field),
+                functools.partial(_check_owner, model, self.owner_field),
                 self.owner_field == "user",
                 "owner_field defaults to 'user'; pass owner_field=None for rows that every signed-in user shares",
             )
@@ -124,9 +127,9 @@ class ModelCRUDConfig:
                 self.ordering == ("-created_at",),
                 "ordering defaults to ('-created_at',); pass ordering=() or your own",
             )
-        for kind in ("search_fields", "ordering_fields"):
-            for name in getattr(self, kind):
-                _model_field(model, name.split("__")[0], kind)
+        for where in ("search_fields", "ordering_fields"):
+            for name in getattr(self, where):
+                _model_field(model, name.split("__")[0], where)
         if self.page_size is not None and (not isinstance(self.page_size, int) or self.page_size < 1):
             raise ValueError(f"ModelCRUDConfig({label}).page_size must be a positive number or None")
         unknown = set(self.permissions) - {"view", "add", "change", "delete"}
@@ -271,7 +274,7 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         if not needed:
             return True
         perms = (needed,) if isinstance(needed, str) else tuple(needed)
-        user = current_user()
+        user: Any = current_user()  # `ahas_perms` comes with Django's PermissionsMixin
         return bool(user.is_active and await user.ahas_perms(perms))
 
     async def set_search(self: Any, value: str) -> None:
@@ -430,7 +433,7 @@ def _as_sentence(model: type[models.Model], problems: dict[str, str]) -> str:
             parts.append(text)
             continue
         try:
-            label = str(model._meta.get_field(key).verbose_name)
+            label = str(getattr(model._meta.get_field(key), "verbose_name", key))
         except FieldDoesNotExist:
             label = key
         parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
@@ -560,16 +563,16 @@ def _with_hint(check: Callable[[], Any], defaulted: bool, hint: str) -> None:
         raise ValueError(f"{exc} ({hint})") from None
 
 
-def _model_field(model: type[models.Model], name: str, where: str) -> models.Field:
+def _model_field(model: type[models.Model], name: str, where: str) -> models.Field[Any, Any] | ForeignObjectRel:
     try:
-        return model._meta.get_field(name)  # type: ignore[return-value]
+        return model._meta.get_field(name)
     except FieldDoesNotExist:
         raise ValueError(
             f"ModelCRUDConfig({model._meta.label}).{where}: {model.__name__} has no field {name!r}"
         ) from None
 
 
-def _form_field(model: type[models.Model], name: str, owner_field: str | None) -> models.Field:
+def _form_field(model: type[models.Model], name: str, owner_field: str | None) -> models.Field[Any, Any]:
     f = _model_field(model, name, "form_fields")
     label = model._meta.label
     problem = None
@@ -583,7 +586,8 @@ def _form_field(model: type[models.Model], name: str, owner_field: str | None) -
         problem = "is not an editable model field"
     if problem:
         raise ValueError(f"ModelCRUDConfig({label}).form_fields: {name!r} {problem}")
-    return f  # type: ignore[return-value]
+    # What is left is a model field: a reverse relation (ForeignObjectRel) is a relation.
+    return cast("models.Field[Any, Any]", f)
 
 
 def _check_owner(model: type[models.Model], name: str) -> None:
