@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
@@ -65,7 +65,7 @@ def register_user(
         username_min_length = settings["USERNAME_MIN_LENGTH"]
     users = get_user_model()
     # Every user model has one; django-stubs declare it on AbstractUser only.
-    username_field: str = getattr(users, "USERNAME_FIELD")  # noqa: B009
+    username_field = cast(str, users.USERNAME_FIELD)
     email_field = users.get_email_field_name()
     username = str(username or "").strip()
     email = str(email or "").strip()
