@@ -45,14 +45,16 @@ os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ["REFLEX_STATE_MANAGER_MODE"] = "memory"
 
 import reflex as rx  # noqa: E402
+
 from reflex_django.conf import configure_django  # noqa: E402
 
 configure_django()
 
-from dbthread import in_db_thread  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
+
+from dbthread import in_db_thread  # noqa: E402
 from reflex_django import identity  # noqa: E402
 from reflex_django.context import current_user  # noqa: E402
 from reflex_django.middleware import DjangoEventBridge  # noqa: E402
@@ -90,7 +92,7 @@ async def _drained(reflex: Reflex) -> None:
     """Every queued event has run (polled each millisecond: the harness's `settle`
     polls every 10 ms, too coarse to time fast runs)."""
     processor = reflex.processor
-    while processor._futures or processor._tasks:
+    while processor._futures or processor._tasks:  # noqa: ASYNC110 - the processor has no event to await
         await asyncio.sleep(0.001)
 
 

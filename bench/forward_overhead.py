@@ -37,7 +37,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         subprocess.run([sys.executable, "-m", "django", "startproject", "mysite", str(root)], check=True)
-        env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE",)}
+        env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         env["VIRTUAL_ENV"] = str(Path(sys.executable).parent.parent)
         direct = [sys.executable, "manage.py", "check"]
         ours = [args.binary, "check"]

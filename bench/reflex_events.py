@@ -63,9 +63,14 @@ class _WebSocket:
         self.sock = socket.create_connection((parts.hostname, parts.port or 80), timeout=REPLY_TIMEOUT)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         key = base64.b64encode(os.urandom(16)).decode()
-        lines = [f"GET {parts.path}?{parts.query} HTTP/1.1", f"Host: {parts.netloc}",
-                 "Upgrade: websocket", "Connection: Upgrade",
-                 f"Sec-WebSocket-Key: {key}", "Sec-WebSocket-Version: 13"]
+        lines = [
+            f"GET {parts.path}?{parts.query} HTTP/1.1",
+            f"Host: {parts.netloc}",
+            "Upgrade: websocket",
+            "Connection: Upgrade",
+            f"Sec-WebSocket-Key: {key}",
+            "Sec-WebSocket-Version: 13",
+        ]
         if protocol:
             lines.append(f"Sec-WebSocket-Protocol: {protocol}")
         self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

@@ -35,7 +35,9 @@ def make_venv(path: Path, package: bool, hook: bool, wheel: str | None) -> Path:
     site = Path(
         subprocess.run(
             [python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     )
     if package and wheel:

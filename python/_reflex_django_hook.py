@@ -13,6 +13,9 @@ Nothing here may break Reflex: any failure to attach leaves Reflex's CLI as it w
 
 import os
 import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from types import ModuleType
 
 _CLI_MODULE = "reflex.reflex"
 
@@ -53,14 +56,14 @@ def _dash_m_module(orig_argv: list[str]) -> str | None:
     return None
 
 
-def _attach(cli_module: object) -> None:
+def _attach(cli_module: ModuleType) -> None:
     try:
         from reflex_django.cli import register_django_cli_group_if_needed
     except ImportError:  # the package is gone or broken: Reflex runs as it is
         return
     try:
         register_django_cli_group_if_needed(cli_module.cli)
-    except Exception as exc:  # noqa: BLE001 - never take Reflex's CLI down with us
+    except Exception as exc:  # never take Reflex's CLI down with us
         print(f"reflex-django: `reflex django` is unavailable: {exc!r}", file=sys.stderr)
 
 
@@ -68,7 +71,9 @@ class _WaitForReflexCli:
     """A meta path finder that finds nothing itself: it lets the other finders find
     `reflex.reflex`, then runs `_attach` after the module's code (once)."""
 
-    def find_spec(self, name, path=None, target=None):
+    def find_spec(
+        self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> ModuleSpec | None:
         if name != _CLI_MODULE:
             return None
         for finder in sys.meta_path:
@@ -84,7 +89,7 @@ class _WaitForReflexCli:
             return spec
         run_module = loader.exec_module
 
-        def exec_module(module):
+        def exec_module(module: ModuleType) -> None:
             self.stop()
             try:
                 del loader.exec_module  # back to the loader's own method
@@ -94,7 +99,7 @@ class _WaitForReflexCli:
             _attach(module)
 
         try:
-            loader.exec_module = exec_module
+            loader.exec_module = exec_module  # type: ignore[method-assign]
         except (AttributeError, TypeError):  # a loader that takes no attributes
             pass
         return spec

@@ -118,7 +118,6 @@ _RENAMED: dict[str, str | None] = {
 }
 
 __all__ = [
-    "__version__",
     "AuthSettings",
     "DjangoAuthState",
     "DjangoContextState",
@@ -128,6 +127,7 @@ __all__ = [
     "Model",
     "ReflexDjangoAuthError",
     "ReflexDjangoPlugin",
+    "__version__",
     "add_auth_pages",
     "auser_has_perm",
     "auth_changed",

@@ -20,8 +20,6 @@ class Backoff:
 
     async def wait(self, what: str, error: BaseException) -> None:
         """Says that `what` failed, and why, then waits the current delay."""
-        logger.warning(
-            "reflex-django: %s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, self.delay
-        )
+        logger.warning("reflex-django: %s (%s: %s); retrying in %.1fs", what, type(error).__name__, error, self.delay)
         await asyncio.sleep(self.delay)
         self.delay = min(self.delay * 2, 10)

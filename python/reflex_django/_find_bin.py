@@ -33,6 +33,5 @@ def find_reflex_django_bin() -> str:
     if found:
         return found
     raise FileNotFoundError(
-        "the reflex-django binary was not found; reinstall the package "
-        "(pip install --force-reinstall reflex-django)"
+        "the reflex-django binary was not found; reinstall the package (pip install --force-reinstall reflex-django)"
     )

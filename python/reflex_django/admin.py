@@ -30,9 +30,9 @@ site = _admin.site
 
 def register(
     model: type[Model],
-    admin_class: type[_admin.ModelAdmin] | None = None,
+    admin_class: type[_admin.ModelAdmin[Any]] | None = None,
     **options: Any,
-) -> type[_admin.ModelAdmin]:
+) -> type[_admin.ModelAdmin[Any]]:
     """Register `model` on the default admin site and return its `ModelAdmin` class.
 
     Without `admin_class`, a `ModelAdmin` subclass named `<Model>Admin` is made with

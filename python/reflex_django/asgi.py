@@ -16,7 +16,7 @@ Lifespan events always go to Reflex, which owns them.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from reflex_django.prefixes import (
     INTERNAL_PREFIX,
@@ -27,12 +27,12 @@ from reflex_django.prefixes import (
 )
 
 __all__ = [
+    "RESERVED_REFLEX_PREFIXES",
     "ASGIApp",
     "ASGIMessage",
     "ASGIReceive",
     "ASGIScope",
     "ASGISend",
-    "RESERVED_REFLEX_PREFIXES",
     "build_django_asgi",
     "keep_reflex_cors_off_django",
     "make_dispatcher",
@@ -63,12 +63,18 @@ def build_django_asgi() -> ASGIApp:
     from django.conf import settings
     from django.core.asgi import get_asgi_application
 
-    app: ASGIApp = get_asgi_application()
+    handler = get_asgi_application()
     if "django.contrib.staticfiles" in settings.INSTALLED_APPS:
         from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
-        app = ASGIStaticFilesHandler(app)
-    return _http_only(with_package_views(app))
+        handler = ASGIStaticFilesHandler(handler)
+    return _http_only(with_package_views(_asgi_app(handler)))
+
+
+def _asgi_app(handler: Any) -> ASGIApp:
+    """A Django ASGI handler as the ASGI app it is (django-stubs type its scope as a
+    `dict` and its `send` as taking a `Mapping`, narrower than ASGI's own types)."""
+    return cast(ASGIApp, handler)
 
 
 def with_package_views(app: ASGIApp) -> ASGIApp:
@@ -85,7 +91,7 @@ def with_package_views(app: ASGIApp) -> ASGIApp:
     class PackageViews(ASGIHandler):
         request_class = PackageRequest
 
-    package_views = PackageViews()
+    package_views = _asgi_app(PackageViews())
 
     async def django(scope: ASGIScope, receive: ASGIReceive, send: ASGISend) -> None:
         if scope["type"] == "http" and is_under(request_path(scope), INTERNAL_PREFIX):
@@ -116,9 +122,7 @@ def request_path(scope: ASGIScope) -> str:
     return str(scope.get("path", ""))
 
 
-def make_dispatcher(
-    django_asgi: ASGIApp, *, backend_prefixes: Iterable[str]
-) -> Callable[[ASGIApp], ASGIApp]:
+def make_dispatcher(django_asgi: ASGIApp, *, backend_prefixes: Iterable[str]) -> Callable[[ASGIApp], ASGIApp]:
     """An `api_transformer` for `rx.App`: requests (HTTP and WebSocket) under
     `backend_prefixes` go to `django_asgi`, everything else to Reflex.
 
@@ -155,7 +159,7 @@ def _static_mounts_http_only(app: Any) -> None:
     from starlette.staticfiles import StaticFiles
 
     class HttpOnlyMount(Mount):
-        def matches(self, scope: ASGIScope) -> tuple[Match, ASGIScope]:  # type: ignore[override]
+        def matches(self, scope: ASGIScope) -> tuple[Match, ASGIScope]:
             if scope["type"] != "http":
                 return Match.NONE, {}
             return super().matches(scope)
@@ -199,8 +203,11 @@ def keep_reflex_cors_off_django(prefixes: Iterable[str]) -> bool:
     def _add_cors(api: Any) -> None:
         original(api)
         added = api.user_middleware[0] if getattr(api, "user_middleware", None) else None
-        if isinstance(added, Middleware) and added.cls is CORSMiddleware:
-            api.user_middleware[0] = Middleware(CORSExceptDjango, *added.args, **added.kwargs)
+        if not isinstance(added, Middleware):
+            return
+        cls, args, kwargs = added  # as Starlette unpacks it when it builds the stack
+        if cls is CORSMiddleware:
+            api.user_middleware[0] = Middleware(CORSExceptDjango, *args, **kwargs)
 
     _add_cors.reflex_django_original = original  # type: ignore[attr-defined]
     App._add_cors = staticmethod(_add_cors)  # type: ignore[method-assign]

@@ -114,7 +114,10 @@ class DjangoUserState(rx.State):
     # these handlers as `on_click=` targets (it offers the click's event data to the
     # first free parameter). Anything but a bool counts as None.
 
-    @rx.event
+    # mypy takes `rx.event(f)` for an EventNamespace (it ignores the type that
+    # EventNamespace.__new__ says it returns), and Reflex's types of handlers have
+    # positional parameters only.
+    @rx.event  # type: ignore[arg-type]
     async def sync_from_django(self, *, include_groups: Any = None) -> None:
         """Copy the event's user into the state (use as `on_load`). Groups are read
         when `include_groups` is True (None: the setting

@@ -28,6 +28,7 @@ __all__ = [
     "user_passes_test",
 ]
 
+# The type of a decorator that returns what it was given (the guards keep signatures).
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -72,7 +73,7 @@ async def auser_has_perm(user: Any, perm: str) -> bool:
 
 
 @overload
-def django_login_required(redirect_to: F) -> F: ...
+def django_login_required[G: Callable[..., Any]](redirect_to: G) -> G: ...
 @overload
 def django_login_required(redirect_to: str | None = None) -> Callable[[F], F]: ...
 def django_login_required(redirect_to: Any = None) -> Any:
@@ -149,13 +150,21 @@ def group_required(*groups: str, on_denied: Callable[[Any], Any] | None = None) 
     return _guard(in_group, on_denied, login_first=True, sync=False)
 
 
-def staff_required(fn: F | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
+@overload
+def staff_required[G: Callable[..., Any]](fn: G, *, on_denied: Callable[[Any], Any] | None = None) -> G: ...
+@overload
+def staff_required(fn: None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Callable[[F], F]: ...
+def staff_required(fn: Callable[..., Any] | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
     """Guard an event handler: active staff users only (bare or with `on_denied`)."""
     guard = user_passes_test(lambda user: user.is_active and user.is_staff, on_denied=on_denied)
     return guard(fn) if fn is not None else guard
 
 
-def superuser_required(fn: F | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
+@overload
+def superuser_required[G: Callable[..., Any]](fn: G, *, on_denied: Callable[[Any], Any] | None = None) -> G: ...
+@overload
+def superuser_required(fn: None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Callable[[F], F]: ...
+def superuser_required(fn: Callable[..., Any] | None = None, *, on_denied: Callable[[Any], Any] | None = None) -> Any:
     """Guard an event handler: active superusers only (bare or with `on_denied`)."""
     guard = user_passes_test(lambda user: user.is_active and user.is_superuser, on_denied=on_denied)
     return guard(fn) if fn is not None else guard

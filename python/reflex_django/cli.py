@@ -110,7 +110,9 @@ def register_django_cli_group_if_needed(reflex_cli: click.Group | None = None) -
     """
     global _env_before_reflex
     if reflex_cli is None:
-        from reflex.reflex import cli as reflex_cli
+        from reflex.reflex import cli
+
+        reflex_cli = cli
     if "django" in reflex_cli.commands:
         return
     if _env_before_reflex is None:

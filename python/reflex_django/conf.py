@@ -63,8 +63,7 @@ def configure_django(settings_module: str | None = None) -> str:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(
-            f"reflex-django: setting Django up failed earlier in this process: {_failure!r}; "
-            "fix the cause and restart"
+            f"reflex-django: setting Django up failed earlier in this process: {_failure!r}; fix the cause and restart"
         ) from _failure
     if _populating_here(apps):
         return active

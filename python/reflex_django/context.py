@@ -50,7 +50,7 @@ def current_request() -> HttpRequest | None:
 def current_user() -> AbstractBaseUser | AnonymousUser:
     """The event's Django user (resolved and verified like Django's auth middleware
     does), or `AnonymousUser`. Use it for every server-side check."""
-    user = getattr(_request.get(), "user", None)
+    user: AbstractBaseUser | AnonymousUser | None = getattr(_request.get(), "user", None)
     if user is not None:
         return user
     from django.contrib.auth.models import AnonymousUser

@@ -115,11 +115,7 @@ def database_from_url(url: str) -> dict[str, Any]:
 
 
 def _admin_prefix() -> str:
-    raw = (
-        os.environ.get("REFLEX_DJANGO_PREFIXES_ADMIN")
-        or os.environ.get("REFLEX_DJANGO_ADMIN_PREFIX")
-        or "/admin"
-    )
+    raw = os.environ.get("REFLEX_DJANGO_PREFIXES_ADMIN") or os.environ.get("REFLEX_DJANGO_ADMIN_PREFIX") or "/admin"
     return "/" + "/".join(s for s in raw.split("/") if s)
 
 
@@ -139,9 +135,7 @@ REFLEX_DJANGO_I18N_EVENT_BRIDGE = True
 
 SECRET_KEY = _secret_key()
 DEBUG = _truthy("REFLEX_DJANGO_DEBUG", "1")
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("REFLEX_DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()
-]
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("REFLEX_DJANGO_ALLOWED_HOSTS", "*").split(",") if h.strip()]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -176,6 +170,8 @@ TEMPLATES = [
         },
     },
 ]
+
+
 def _rxconfig_db_url() -> str | None:
     """The `db_url="…"` literal of `rx.Config(...)` in ./rxconfig.py, read without
     importing Reflex (0.2.3's defaults used Reflex's `db_url`, Reflex's own default is
@@ -209,9 +205,7 @@ USE_I18N = True
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 STATIC_URL = os.environ.get("REFLEX_DJANGO_STATIC_URL", "/static/")
-STATIC_ROOT = os.environ.get(
-    "REFLEX_DJANGO_STATIC_ROOT", str(_HERE / ".reflex-django" / "staticfiles")
-)
+STATIC_ROOT = os.environ.get("REFLEX_DJANGO_STATIC_ROOT", str(_HERE / ".reflex-django" / "staticfiles"))
 if django.VERSION >= (6, 1):
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:

@@ -16,13 +16,16 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
 from django.core.signals import setting_changed
 from django.http import HttpRequest, QueryDict
 from django.http.cookie import parse_cookie
 from django.utils.datastructures import MultiValueDict
+
+if TYPE_CHECKING:
+    from django.http.request import _ImmutableQueryDict  # django-stubs' type of GET and POST
 
 __all__ = [
     "EventRequest",
@@ -49,7 +52,7 @@ class EventSettings:
     language_cookie: str
     negotiate_language: bool  # USE_I18N and REFLEX_DJANGO_I18N_EVENT_BRIDGE
     charset: str
-    empty_query: QueryDict  # immutable: shared by every request without a query
+    empty_query: _ImmutableQueryDict  # immutable: shared by every request without a query
 
 
 @functools.cache
@@ -198,10 +201,10 @@ def _handshake(raw: Any) -> _Handshake:
         return found
     headers: dict[str, str] = {}
     meta: dict[str, str] = {}
-    for name, value in as_mapping(raw).items():
-        if value is None:
+    for raw_name, raw_value in as_mapping(raw).items():
+        if raw_value is None:
             continue
-        name, value = name.lower(), str(value)
+        name, value = raw_name.lower(), str(raw_value)
         headers[name] = value
         # Like Django's servers: drop names with "_" (they would alias "-").
         if "_" in name or name in _NOT_HEADERS:
@@ -228,13 +231,13 @@ def as_mapping(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _query_dict(query: Mapping[str, Any]) -> QueryDict:
+def _query_dict(query: Mapping[str, Any]) -> _ImmutableQueryDict:
     result = QueryDict(mutable=True)
     for key, value in query.items():
         for item in value if isinstance(value, list) else [value]:
             result.appendlist(str(key), str(item))
     result._mutable = False
-    return result
+    return cast("_ImmutableQueryDict", result)
 
 
 def _looks_secure(headers: Mapping[str, str]) -> bool:

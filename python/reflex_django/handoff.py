@@ -230,6 +230,7 @@ def _claim(staging: SessionBase) -> bool:
     model = getattr(staging, "model", None)  # database-backed stores
     key = staging.session_key
     if model is not None:
+        deleted: int
         deleted, _ = model._default_manager.filter(session_key=key).delete()
         staging.delete()  # also drops a cached copy (cached_db)
         return deleted > 0

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.db.models import Model
@@ -44,6 +44,15 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
 from reflex_django.changelog import ALL, IN_PROGRESS, ChannelDown, Tail, session_record, user_record
+
+if TYPE_CHECKING:
+    from django.contrib.sessions.backends.base import SessionBase
+
+    class MemoSessionStore(SessionBase):
+        """What `memo_session_store` makes, to mypy (its base is known at run time)."""
+
+        _memo_data: str | None
+
 
 __all__ = ["Identity", "IdentityMemo", "memo", "status", "verify"]
 
@@ -64,7 +73,7 @@ class Identity:
     session_data: str | None  # the row's encoded data; None: no such session
     expires: float  # epoch seconds; the row stops loading then
     verified: float  # monotonic time of the verification
-    user_class: type | None = None  # None: anonymous
+    user_class: type[Model] | None = None  # None: anonymous
     user_values: dict[str, Any] | None = None  # concrete fields by attname, as loaded
     user_db: str | None = None
     user_record: str | None = None
@@ -91,7 +100,7 @@ class Identity:
         return user
 
 
-def _builds_plainly(cls: type) -> bool:
+def _builds_plainly(cls: type[Model]) -> bool:
     """Whether `Model.from_db` would do no more than set the fields: no `__init__` or
     `from_db` of the model's own, no receivers of its init signals (checked again
     whenever a receiver is connected or disconnected)."""
@@ -99,8 +108,8 @@ def _builds_plainly(cls: type) -> bool:
     found = _plain_classes.get(cls)
     if found is None or found[0] != stamp:
         plain = (
-            cls.__init__ is Model.__init__
-            and getattr(cls.from_db, "__func__", None) is Model.from_db.__func__
+            inspect.getattr_static(cls, "__init__") is Model.__init__
+            and getattr(cls.from_db, "__func__", None) is _MODEL_FROM_DB
             and not pre_init.has_listeners(cls)
             and not post_init.has_listeners(cls)
         )
@@ -108,7 +117,9 @@ def _builds_plainly(cls: type) -> bool:
     return found[1]
 
 
-_plain_classes: dict[type, tuple[tuple[tuple[Any, ...], tuple[Any, ...]], bool]] = {}
+_plain_classes: dict[type[Model], tuple[tuple[tuple[Any, ...], tuple[Any, ...]], bool]] = {}
+# The function behind the classmethod `Model.from_db`.
+_MODEL_FROM_DB = Model.__dict__["from_db"].__func__
 
 
 class IdentityMemo:
@@ -300,7 +311,7 @@ def _snapshot(user: Any) -> tuple[dict[str, Any], tuple[str, ...]] | None:
     return values, tuple(mutable)
 
 
-def _verdict_depends_on_row_alone(user_class: type, backend_path: Any) -> bool:
+def _verdict_depends_on_row_alone(user_class: type[Model], backend_path: Any) -> bool:
     """Whether Django's verdict on this session can change only through a change to
     the user row or the session row (each one a record in the change log): a stock
     `ModelBackend` lookup, through a manager that does not filter, of a user whose
@@ -318,7 +329,7 @@ def _verdict_depends_on_row_alone(user_class: type, backend_path: Any) -> bool:
     is_active = inspect.getattr_static(user_class, "is_active", True)
     return (
         backend.get_user is ModelBackend.get_user
-        and backend.user_can_authenticate
+        and getattr(backend, "user_can_authenticate", None)
         in (ModelBackend.user_can_authenticate, AllowAllUsersModelBackend.user_can_authenticate)
         and type(user_class._default_manager).get_queryset is BaseManager.get_queryset
         and getattr(user_class, "get_session_auth_hash", None) is AbstractBaseUser.get_session_auth_hash
@@ -409,10 +420,10 @@ def _reset(**_: Any) -> None:
 
 
 @functools.cache
-def memo_session_store(base: type) -> type:
+def memo_session_store(base: type[SessionBase]) -> type[MemoSessionStore]:
     """`base` (an engine's SessionStore) loading its data from the memo."""
 
-    class SessionStore(base):  # type: ignore[misc, valid-type]
+    class SessionStore(base):  # type: ignore[misc, valid-type]  # a base known at run time
         """A session whose data the bridge already read: decoded when first used."""
 
         _memo_data: str | None = None
@@ -421,7 +432,8 @@ def memo_session_store(base: type) -> type:
             if self._memo_data is None:  # there was no such session
                 self._session_key = None
                 return {}
-            return self.decode(self._memo_data)
+            data: dict[str, Any] = self.decode(self._memo_data)
+            return data
 
         async def aload(self) -> dict[str, Any]:
             return self.load()

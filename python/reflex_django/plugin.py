@@ -129,7 +129,7 @@ class ReflexDjangoPlugin(Plugin):
                 from reflex_django.auth.registry import autoload
 
                 autoload()
-            except Exception as exc:  # noqa: BLE001 - the app runs on without them
+            except Exception as exc:  # the app runs on without them
                 _log_once(
                     "auth_pages",
                     "reflex-django: install_auth_pages=True could not add the auth pages (%s); "

@@ -133,11 +133,11 @@ def _sanitise(path: str, values: Any) -> dict[str, Any]:
         _warn_once(path, "", f"returned {type(values).__name__}, not a dict; ignored")
         return {}
     clean: dict[str, Any] = {}
-    for key, value in values.items():
+    for key, given in values.items():
         if key in _DROPPED:
             continue
-        if key == "user" and not isinstance(value, dict):  # a model, not a snapshot
-            value = _snapshot(value)
+        # A "user" that is a model, not a snapshot, is sent as its snapshot.
+        value = _snapshot(given) if key == "user" and not isinstance(given, dict) else given
         try:
             clean[key] = json.loads(json.dumps(value))
         except (TypeError, ValueError):
@@ -159,9 +159,7 @@ def _import(path: str) -> Callable[[Any], Any]:
     try:
         processor: Callable[[Any], Any] = import_string(path)
     except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"reflex-django: cannot import context processor {path!r}: {exc}"
-        ) from None
+        raise ImproperlyConfigured(f"reflex-django: cannot import context processor {path!r}: {exc}") from None
     return processor
 
 

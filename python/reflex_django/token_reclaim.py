@@ -82,7 +82,8 @@ def reclaim(manager: Any) -> bool:
                 await release_if_orphaned(manager, token)
             except Exception as exc:  # Redis trouble: Reflex's own rule decides
                 logger.warning("reflex-django: could not check a token's previous owner (%s)", exc)
-        return await link(token, sid)
+        linked: str | None = await link(token, sid)
+        return linked
 
     manager.link_token_to_sid = link_token_to_sid
     manager._reflex_django_reclaim = presence

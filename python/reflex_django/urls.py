@@ -15,24 +15,23 @@ serves the admin at the plugin's admin prefix and these views.
 import os
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from reflex_django import views
 
 #: This package's views, relative to `/_reflex_django/`.
-package_patterns = [
+package_patterns: list[URLPattern | URLResolver] = [
     path("session/", views.session_handoff, name="session"),
 ]
 
 if getattr(settings, "ROOT_URLCONF", None) == __name__:
     from django.contrib import admin
 
+    _setting: str = getattr(settings, "REFLEX_DJANGO_ADMIN_PREFIX", "/admin")
     _admin = (
-        os.environ.get("REFLEX_DJANGO_PREFIXES_ADMIN")
-        or os.environ.get("REFLEX_DJANGO_ADMIN_PREFIX")
-        or getattr(settings, "REFLEX_DJANGO_ADMIN_PREFIX", "/admin")
+        os.environ.get("REFLEX_DJANGO_PREFIXES_ADMIN") or os.environ.get("REFLEX_DJANGO_ADMIN_PREFIX") or _setting
     ).strip("/")
-    urlpatterns = [
+    urlpatterns: list[URLPattern | URLResolver] = [
         path(f"{_admin}/" if _admin else "", admin.site.urls),
         path("_reflex_django/", include((package_patterns, "reflex_django"))),
     ]

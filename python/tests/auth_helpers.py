@@ -6,12 +6,13 @@ import json
 import re
 from typing import Any
 
-from dbthread import in_db_thread
 from django.conf import settings
 from django.test import Client
+
+from dbthread import in_db_thread
 from reflex_harness import Tab
 
-_REPLACE = re.compile(r"^window\.location\.replace\((.*)\)$", re.S)
+_REPLACE = re.compile(r"^window\.location\.replace\((.*)\)$", re.DOTALL)
 
 
 def navigations(tab: Tab) -> list[tuple[str, str]]:

@@ -25,8 +25,9 @@ from reflex_django.conf import configure_django  # noqa: E402
 
 configure_django()
 
-from dbthread import in_db_thread  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+
+from dbthread import in_db_thread  # noqa: E402
 
 call_command("migrate", verbosity=0)
 

@@ -21,12 +21,15 @@ os.environ.setdefault("REFLEX_TELEMETRY_ENABLED", "false")
 os.environ["REFLEX_STATE_MANAGER_MODE"] = "memory"
 
 import reflex as rx  # noqa: E402
+
 from reflex_django.conf import configure_django  # noqa: E402
 
 configure_django()
 
-from dbthread import in_db_thread  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connections  # noqa: E402
+
+from dbthread import in_db_thread  # noqa: E402
 from reflex_django.context import current_user  # noqa: E402
 from reflex_django.middleware import DjangoEventBridge  # noqa: E402
 from reflex_harness import fresh_app, running  # noqa: E402
@@ -62,7 +65,7 @@ def _signed_in() -> str:
 async def main() -> None:
     in_db_thread(call_command, "migrate", verbosity=0)
     cookie = {"sessionid": in_db_thread(_signed_in)}
-    in_db_thread(lambda: __import__("django.db").db.connections.close_all())
+    in_db_thread(connections.close_all)
     app = fresh_app()
     app.add_middleware(DjangoEventBridge(), index=0)
     async with running(app) as reflex:

@@ -68,22 +68,15 @@ class Tab:
         """The events the backend sent this tab for the browser to run (redirects,
         scripts), oldest first."""
         return [
-            event
-            for token, update in self.reflex.namespace.updates
-            if token == self.token
-            for event in update.events
+            event for token, update in self.reflex.namespace.updates if token == self.token for event in update.events
         ]
 
 
 class Reflex:
-    def __init__(
-        self, app: rx.App, processor: BaseStateEventProcessor, namespace: RecordingNamespace
-    ) -> None:
+    def __init__(self, app: rx.App, processor: BaseStateEventProcessor, namespace: RecordingNamespace) -> None:
         self.app, self.processor, self.namespace = app, processor, namespace
 
-    async def tab(
-        self, cookies: Mapping[str, str] | None = None, ip: str = "127.0.0.1", **headers: str
-    ) -> Tab:
+    async def tab(self, cookies: Mapping[str, str] | None = None, ip: str = "127.0.0.1", **headers: str) -> Tab:
         all_headers = {"host": "localhost:3000", "origin": "http://localhost:3000"}
         all_headers.update({k.replace("_", "-"): v for k, v in headers.items()})
         if cookies:

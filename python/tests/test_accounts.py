@@ -9,7 +9,6 @@ from typing import Any
 
 import django
 import pytest
-from dbthread import in_db_thread
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
@@ -17,6 +16,8 @@ from django.core import mail
 from django.db import connection
 from django.db.models.signals import pre_save
 from django.test import override_settings
+
+from dbthread import in_db_thread
 from reflex_django.auth.accounts import (
     check_reset_link,
     register_user,
@@ -147,7 +148,7 @@ def test_reset_sends_a_link_built_from_the_site_origin(make_user) -> None:
     assert sent.to == ["Reset.Me@example.com"]
     assert sent.subject == "Reset your password on app.example.com"
     assert user.username in sent.body
-    origin, uid, key = _link_parts(sent.body)
+    _origin, uid, key = _link_parts(sent.body)
     assert in_db_thread(check_reset_link, uid, key) == user
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from reflex_django.asgi import RESERVED_REFLEX_PREFIXES, build_django_asgi, make_dispatcher, request_path
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from reflex_django.asgi import RESERVED_REFLEX_PREFIXES, build_django_asgi, make_dispatcher, request_path
 
 
 async def _reflex_page(request):
@@ -66,9 +67,8 @@ def test_reflex_websocket_is_untouched(client: TestClient) -> None:
 
 def test_websocket_under_a_django_prefix_goes_to_django(client: TestClient) -> None:
     # Stock Django speaks only HTTP: the upgrade is refused, nothing is raised.
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/admin/live"):
-            pass
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/admin/live"):
+        pass
 
 
 def test_a_django_websocket_app_gets_the_upgrade() -> None:
@@ -113,14 +113,13 @@ def test_production_frontend_mount_takes_http_only(tmp_path: Path) -> None:
     with client.websocket_connect("/_event") as ws:
         assert ws.receive_text() == "reflex event channel"
     # A WebSocket no route takes is refused by the router, not failed inside StaticFiles.
-    with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect("/somewhere"):
-            pass
+    with pytest.raises(WebSocketDisconnect), client.websocket_connect("/somewhere"):
+        pass
     assert [type(r).__name__ for r in reflex.routes][-1] == "HttpOnlyMount"
 
 
 @pytest.mark.parametrize(
-    "prefixes,problem",
+    ("prefixes", "problem"),
     [((), "at least one prefix"), (("/",), "cannot be empty"), (("/_event/x",), "reserved path '/_event'")],
 )
 def test_bad_prefixes_are_refused(prefixes: tuple[str, ...], problem: str) -> None:
@@ -144,6 +143,7 @@ def test_package_views_need_no_line_in_the_projects_urlconf(client: TestClient) 
     hand-off view answers anyway (a bad ticket gets its refusal page, not a 404), and
     `handoff_url()` names it."""
     from django.test import override_settings
+
     from reflex_django.handoff import handoff_url
 
     with override_settings(ROOT_URLCONF="rdj_testproject.urls_without_reflex_django"):
@@ -159,9 +159,10 @@ def test_reflex_django_urls_as_the_whole_urlconf(client: TestClient) -> None:
     prefix, and the package's views."""
     import importlib
 
-    import reflex_django.urls
     from django.test import override_settings
     from django.urls import clear_url_caches, reverse
+
+    import reflex_django.urls
 
     try:
         with override_settings(ROOT_URLCONF="reflex_django.urls"):
@@ -181,6 +182,7 @@ def test_reflex_cors_leaves_django_paths_alone(monkeypatch: pytest.MonkeyPatch) 
     plugin's wrap it no longer does so for Django's prefixes (as under the front door),
     and Reflex's own paths keep Reflex's behaviour."""
     from reflex.app import App
+
     from reflex_django.asgi import keep_reflex_cors_off_django
 
     monkeypatch.setattr(App, "_add_cors", App.__dict__["_add_cors"])  # restored afterwards

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from auth_helpers import browser_get, last_load, navigations, session_cookie_of
-from dbthread import in_db_thread
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.test import override_settings
+
+from auth_helpers import browser_get, last_load, navigations, session_cookie_of
+from dbthread import in_db_thread
 from reflex_django import DjangoUserState
 from reflex_django.auth import add_auth_pages, login_required, routes
 from reflex_django.auth.accounts import wait_for_outgoing_mail
@@ -308,9 +309,7 @@ async def test_password_reset_confirm_with_a_bad_link(reflex: Reflex) -> None:
 # --- the page guard -----------------------------------------------------------------
 
 
-async def test_require_login_sends_anonymous_users_to_the_login_page(
-    reflex: Reflex, make_user, login
-) -> None:
+async def test_require_login_sends_anonymous_users_to_the_login_page(reflex: Reflex, make_user, login) -> None:
     anonymous = await reflex.tab()
     await anonymous.send(DjangoAuthState.require_login, url="/dashboard?tab=2")
     signed_in = await signed_in_tab(reflex, login(make_user()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+
 from reflex_django.auth import routes
 from reflex_django.auth.conf import DEFAULT_MESSAGES, auth_setting, auth_settings, message
 from reflex_django.authz import login_url
@@ -116,9 +117,7 @@ def test_redirect_authenticated_user_may_be_none() -> None:
 def test_routes() -> None:
     assert routes.SIGNUP_URL == "/register"
     assert routes.PASSWORD_RESET_CONFIRM_URL == "/password-reset/confirm/[uid]/[key]"
-    assert (
-        routes.password_reset_confirm_path("MQ", "abc-123") == "/password-reset/confirm/MQ/abc-123"
-    )
+    assert routes.password_reset_confirm_path("MQ", "abc-123") == "/password-reset/confirm/MQ/abc-123"
     assert routes.match_password_reset_confirm("/password-reset/confirm/MQ/abc-123/") == (
         "MQ",
         "abc-123",

@@ -10,10 +10,11 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from dbthread import in_db_thread
 from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone, translation
+
+from dbthread import in_db_thread
 from reflex_django import DjangoI18nState, DjangoUserState
 from reflex_django.context import (
     current_language,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from reflex_base import constants
+
 from reflex_django.build import BUNDLE_MARK, SAME_ORIGIN_FLAG, SameOriginBuild, patch_state_js
 
 

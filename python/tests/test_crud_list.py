@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dbthread import in_db_thread
 from django.conf import settings
+
+from dbthread import in_db_thread
 from rdj_testproject.notes.models import Note
 from reflex_django.auth.conf import DEFAULT_MESSAGES as M
 from reflex_django.mixins import ModelCRUDConfig, crud_mixin

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from throwaway_servers import Postgres
 
 HERE = Path(__file__).resolve().parent

@@ -11,13 +11,14 @@ from unittest import mock
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from dbthread import in_db_thread
 from django.conf import settings
 from django.contrib.auth import aauthenticate, alogout
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import signing
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
+
+from dbthread import in_db_thread
 from reflex_django.handoff import DATA_KEY, SALT, aissue_ticket, safe_local_path
 from reflex_django.middleware import resolve_event_request
 
@@ -67,9 +68,7 @@ def with_ticket(url: str, ticket: str) -> str:
 
 def refused(response: Any) -> bool:
     return (
-        response.status_code == 400
-        and session_cookie(response) is None
-        and b'id="ticket-invalid"' in response.content
+        response.status_code == 400 and session_cookie(response) is None and b'id="ticket-invalid"' in response.content
     )
 
 

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from dbthread import in_db_thread
 from django.conf import settings
 from django.http import HttpRequest
 from django.test import override_settings
+
+from dbthread import in_db_thread
 from other_process import OtherProcess
 from reflex_django import identity
 from reflex_django.auth_changes import change_log_path

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from dbthread import in_db_thread
 from django.conf import settings
 from django.test import override_settings
+
+from dbthread import in_db_thread
 from other_process import OtherProcess
 from reflex_django import live
 from reflex_django.context import current_user

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from auth_helpers import browser_get, last_load, navigations, session_cookie_of
-from dbthread import in_db_thread
 from django.conf import settings
 from django.test import override_settings
+
+from auth_helpers import browser_get, last_load, navigations, session_cookie_of
+from dbthread import in_db_thread
 from rdj_testproject.notes.models import Bookmark, Note
 from reflex_django import DjangoUserState
 from reflex_django.auth.conf import DEFAULT_MESSAGES as M
@@ -143,7 +144,7 @@ def test_session_auth_config_errors(kwargs: dict, error: str) -> None:
 
 
 def test_session_auth_needs_a_state_and_a_free_name() -> None:
-    with pytest.raises(TypeError, match="must be an rx.State subclass"):
+    with pytest.raises(TypeError, match=r"must be an rx\.State subclass"):
         session_auth_mixin(SessionAuthConfig(state_class_name="Nope"), base=dict)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="already exists"):
         session_auth_mixin(SessionAuthConfig(), base=DjangoUserState)  # SessionAuthState again
@@ -151,9 +152,7 @@ def test_session_auth_needs_a_state_and_a_free_name() -> None:
 
 def test_crud_generation() -> None:
     generated = NotesState.get_parent_state()
-    assert (
-        generated.__name__ == "NoteCRUDState" and sys.modules[__name__].NoteCRUDState is generated
-    )
+    assert generated.__name__ == "NoteCRUDState" and sys.modules[__name__].NoteCRUDState is generated
     assert generated.get_parent_state() is AppState
     assert set(generated.base_vars) == {
         "notes",
@@ -198,9 +197,7 @@ def test_crud_generation() -> None:
 )
 def test_crud_config_errors(kwargs: dict, error: str) -> None:
     with pytest.raises(ValueError, match=error):
-        ModelCRUDConfig(
-            **{"model": Note, "form_fields": ("title",), "owner_field": "user", **kwargs}
-        )
+        ModelCRUDConfig(**{"model": Note, "form_fields": ("title",), "owner_field": "user", **kwargs})
 
 
 def test_crud_refuses_relation_form_fields() -> None:
@@ -229,9 +226,7 @@ async def add(tab: Tab, title: str, content: str = "", stars: str = "") -> None:
 
 
 def db_titles(user: Any) -> list[str]:
-    return in_db_thread(
-        lambda: sorted(Note.objects.filter(user=user).values_list("title", flat=True))
-    )
+    return in_db_thread(lambda: sorted(Note.objects.filter(user=user).values_list("title", flat=True)))
 
 
 async def test_create_list_edit_delete(reflex: Reflex, make_user, login) -> None:
@@ -351,20 +346,15 @@ async def test_full_clean_errors_land_per_field(reflex: Reflex, make_user, login
         state = await notes_of(reflex, tab)
         # The same problems as one text, in the str var reflex-django 0.2.3 had.
         assert state.notes_error == " ".join(
-            v if k == "__all__" else f"{k.capitalize()}: {v}"
-            for k, v in state.notes_error_fields.items()
+            v if k == "__all__" else f"{k.capitalize()}: {v}" for k, v in state.notes_error_fields.items()
         )
         return state.notes_error_fields
 
     assert await errors_after("   ") == {"title": M["crud_required"]}
-    assert await errors_after("x" * 21) == {
-        "title": "Ensure this value has at most 20 characters (it has 21)."
-    }
+    assert await errors_after("x" * 21) == {"title": "Ensure this value has at most 20 characters (it has 21)."}
     # Django's ModelForm for the form fields: its messages (translated).
     assert await errors_after("ok", "many") == {"stars": "Enter a whole number."}
-    assert await errors_after("ok", "-1") == {
-        "stars": "Ensure this value is greater than or equal to 0."
-    }
+    assert await errors_after("ok", "-1") == {"stars": "Ensure this value is greater than or equal to 0."}
     assert await errors_after("dup") == {}
     assert await errors_after("dup") == {"__all__": "Note with this User and Title already exists."}
     state = await notes_of(reflex, tab)
@@ -382,9 +372,7 @@ async def test_full_clean_errors_land_per_field(reflex: Reflex, make_user, login
     assert db_titles(ada) == ["dup"]
 
 
-async def test_generated_states_round_trip_through_the_state_store(
-    reflex: Reflex, make_user, login
-) -> None:
+async def test_generated_states_round_trip_through_the_state_store(reflex: Reflex, make_user, login) -> None:
     """Reflex's disk and Redis state managers store states with `_serialize()`."""
     tab = await user_tab(reflex, login, make_user())
     await add(tab, "kept")
@@ -424,9 +412,7 @@ async def test_session_auth_mixin_signs_in_and_out(reflex: Reflex, make_user, lo
     await reflex.settle()
     state = await reflex.state(tab, LoginState)
     assert (state.login_error, state.login_password) == ("No luck.", "")
-    await tab.send(
-        LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"}
-    )
+    await tab.send(LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"})
     await reflex.settle()
     response = browser_get(last_load(tab))
     assert response["Location"] == "/notes"
@@ -457,9 +443,7 @@ async def test_a_urlconf_without_the_package_views_still_signs_in(reflex: Reflex
     goes to `/_reflex_django/session/` anyway, which the package serves itself."""
     user = make_user()
     tab = await reflex.tab()
-    await tab.send(
-        LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"}
-    )
+    await tab.send(LoginState.submit_login_form, form_data={"username": user.username, "password": "pw"})
     await reflex.settle()
     assert (await reflex.state(tab, LoginState)).login_error == ""
     assert last_load(tab).startswith("/_reflex_django/session/?ticket=")

@@ -23,14 +23,15 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from auth_helpers import browser_get, last_load, navigations, session_cookie_of
-from dbthread import in_db_thread
 from django.conf import settings
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
 from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.test import override_settings
+
+from auth_helpers import browser_get, last_load, navigations, session_cookie_of
+from dbthread import in_db_thread
 from reflex_django.auth.accounts import wait_for_outgoing_mail
 from reflex_django.auth.conf import DEFAULT_MESSAGES as M
 from reflex_django.auth.conf import auth_settings, message
@@ -347,7 +348,7 @@ def test_auth_settings_fields_and_defaults() -> None:
     assert names[: len(ORIGINAL_AUTH_SETTINGS) + 1] == [*ORIGINAL_AUTH_SETTINGS, "messages"]
     bare = AuthSettings()
     assert {k: getattr(bare, k) for k in ORIGINAL_AUTH_SETTINGS} == ORIGINAL_AUTH_SETTINGS
-    assert ORIGINAL_MESSAGE_KEYS <= set(bare.messages)
+    assert set(bare.messages) >= ORIGINAL_MESSAGE_KEYS
     with pytest.raises(dataclasses.FrozenInstanceError):
         bare.login_url = "/x"  # type: ignore[misc]
     # Positional construction in 0.2.3's field order still works.
@@ -359,7 +360,7 @@ def test_get_auth_settings_defaults() -> None:
     auth = get_auth_settings()
     assert isinstance(auth, AuthSettings)
     assert {k: getattr(auth, k) for k in ORIGINAL_AUTH_SETTINGS} == ORIGINAL_AUTH_SETTINGS
-    assert ORIGINAL_MESSAGE_KEYS <= set(auth.messages)
+    assert set(auth.messages) >= ORIGINAL_MESSAGE_KEYS
     assert all(isinstance(v, str) and v for v in auth.messages.values())
     assert auth.messages["reset_email_sent"] == M["reset_sent"]
     assert auth.messages["reset_invalid_link"] == M["reset_link_invalid"]
@@ -517,6 +518,7 @@ def test_add_auth_pages_with_explicit_settings() -> None:
 
 def test_autoload_finds_the_projects_app(monkeypatch) -> None:
     import reflex_base.config
+
     from reflex_django.auth.registry import autoload
 
     module = types.ModuleType("orig_autoload_app.orig_autoload_app")
@@ -584,8 +586,14 @@ def test_login_required_wraps_a_page() -> None:
 def test_registration_config() -> None:
     assert dataclasses.asdict(RegistrationConfig()) == ORIGINAL_REGISTRATION_CONFIG
     assert [f.name for f in dataclasses.fields(RegistrationConfig)] == list(ORIGINAL_REGISTRATION_CONFIG)
-    auth = AuthSettings(signup_redirect_url="/s", redirect_authenticated_user="/r", email_required=True,
-                        username_min_length=2, password_min_length=9, messages={"a": "b"})
+    auth = AuthSettings(
+        signup_redirect_url="/s",
+        redirect_authenticated_user="/r",
+        email_required=True,
+        username_min_length=2,
+        password_min_length=9,
+        messages={"a": "b"},
+    )
     cfg = RegistrationConfig.from_auth_settings(auth)
     assert (cfg.signup_redirect_url, cfg.redirect_when_authenticated, cfg.email_required) == ("/s", "/r", True)
     assert (cfg.username_min_length, cfg.password_min_length, cfg.messages) == (2, 9, {"a": "b"})
@@ -628,10 +636,8 @@ def test_generated_classes() -> None:
     from rdj_testproject import generated
 
     assert generated.OrigElsewhere is Elsewhere and Elsewhere.__module__ == "rdj_testproject.generated"
-    assert {"handle_registration", "submit_password_reset_request", "redirect_to_login"} <= set(
-        OrigFlat.event_handlers
-    )
-    with pytest.raises(TypeError, match="rx.State"):
+    assert {"handle_registration", "submit_password_reset_request", "redirect_to_login"} <= set(OrigFlat.event_handlers)
+    with pytest.raises(TypeError, match=r"rx\.State"):
         registration_mixin(RegistrationConfig(state_class_name="Nope"), base=object)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="already exists"):
         registration_mixin(RegistrationConfig(state_class_name="OrigSignUp"), base=OrigBase)
@@ -668,8 +674,12 @@ def test_django_auth_state_has_the_original_members() -> None:
 
 async def test_registration_mixin_signs_a_new_user_up(reflex: Reflex) -> None:
     tab = await reflex.tab()
-    form = {"username": "orig-signup", "email": "signup@example.com", "password": GOOD + "!!",
-            "confirm_password": GOOD + "!!"}
+    form = {
+        "username": "orig-signup",
+        "email": "signup@example.com",
+        "password": GOOD + "!!",
+        "confirm_password": GOOD + "!!",
+    }
     await send(reflex, tab, SignUp.handle_registration, "/signup", form_data=form)
     state = await reflex.state(tab, SignUp)
     assert (state.registration_error, state.registration_success) == ("", True)
@@ -684,10 +694,14 @@ async def test_registration_mixin_signs_a_new_user_up(reflex: Reflex) -> None:
 @pytest.mark.parametrize(
     ("form", "error"),
     [
-        ({"username": "abc", "password": GOOD + "!!", "confirm_password": GOOD + "!!"},
-         "Use at least 4 characters for the username."),
-        ({"username": "orig-short", "password": "elevenchars", "confirm_password": "elevenchars"},
-         "Use at least 12 characters."),
+        (
+            {"username": "abc", "password": GOOD + "!!", "confirm_password": GOOD + "!!"},
+            "Use at least 4 characters for the username.",
+        ),
+        (
+            {"username": "orig-short", "password": "elevenchars", "confirm_password": "elevenchars"},
+            "Use at least 12 characters.",
+        ),
         ({"username": "orig-mismatch", "password": GOOD + "!!", "confirm_password": GOOD + "??"}, "Not the same."),
     ],
 )
@@ -762,7 +776,9 @@ async def test_flat_state_from_the_populate_functions(reflex: Reflex) -> None:
 async def test_django_auth_state_handle_registration(reflex: Reflex) -> None:
     tab = await reflex.tab()
     form = {"username": "orig-canned", "email": "", "password": GOOD, "confirm_password": GOOD}
-    with override_settings(REFLEX_DJANGO_AUTH={"SIGNUP_REDIRECT_URL": "/notes", "SITE_ORIGIN": "https://app.example.com"}):
+    with override_settings(
+        REFLEX_DJANGO_AUTH={"SIGNUP_REDIRECT_URL": "/notes", "SITE_ORIGIN": "https://app.example.com"}
+    ):
         await send(reflex, tab, DjangoAuthState.handle_registration, "/register", form_data=form)
     state = await reflex.state(tab, DjangoAuthState)
     assert (state.registration_error, state.registration_success) == ("", True)
@@ -785,7 +801,10 @@ async def test_django_auth_state_password_reset(reflex: Reflex, make_user) -> No
     user = make_user(email="orig-canned-reset@example.com")
     tab = await reflex.tab()
     await send(
-        reflex, tab, DjangoAuthState.submit_password_reset_request, "/password-reset",
+        reflex,
+        tab,
+        DjangoAuthState.submit_password_reset_request,
+        "/password-reset",
         form_data={"email": "orig-canned-reset@example.com"},
     )
     state = await reflex.state(tab, DjangoAuthState)

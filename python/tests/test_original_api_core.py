@@ -26,13 +26,14 @@ from typing import Any
 
 import pytest
 import reflex as rx
-from auth_helpers import browser_get, last_load, navigations, session_cookie_of
-from dbthread import in_db_thread
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.test import override_settings
 from django.utils import translation
+
+from auth_helpers import browser_get, last_load, navigations, session_cookie_of
+from dbthread import in_db_thread
 from rdj_testproject.notes.models import Bookmark, Note
 from reflex_django.auth.conf import DEFAULT_MESSAGES as M
 from reflex_django.auth_state import DjangoUserState, auser_snapshot, user_snapshot
@@ -323,12 +324,8 @@ async def _bridge(state: Any, event: Any) -> HttpRequest:
     return await asyncio.create_task(handle())
 
 
-@pytest.mark.parametrize(
-    "state", [_NoRouterData(), _BadRouterData(), _RaisingRouterData(), object()]
-)
-@pytest.mark.parametrize(
-    "event", [_NoRouterData(), _BadRouterData(), types.SimpleNamespace(router_data=None)]
-)
+@pytest.mark.parametrize("state", [_NoRouterData(), _BadRouterData(), _RaisingRouterData(), object()])
+@pytest.mark.parametrize("event", [_NoRouterData(), _BadRouterData(), types.SimpleNamespace(router_data=None)])
 async def test_bridge_degrades_to_an_anonymous_request(state: Any, event: Any, caplog) -> None:
     with caplog.at_level(logging.ERROR, logger="reflex_django"):
         request = await _bridge(state, event)
@@ -451,6 +448,7 @@ async def test_user_state_groups_through_events(reflex: Reflex, make_user, login
 
 def test_require_login_user_raises_reflex_django_auth_error(make_user) -> None:
     from django.core.exceptions import PermissionDenied
+
     from reflex_django.authz import ReflexDjangoAuthError, require_login_user
 
     assert issubclass(ReflexDjangoAuthError, PermissionError)
@@ -473,6 +471,7 @@ def test_require_login_user_raises_reflex_django_auth_error(make_user) -> None:
 
 async def test_auser_has_perm(make_user) -> None:
     from django.contrib.auth.models import Permission
+
     from reflex_django.authz import auser_has_perm
 
     assert list(inspect.signature(auser_has_perm).parameters) == ["user", "perm"]
@@ -502,7 +501,7 @@ async def test_django_login_required(make_user) -> None:
     finally:
         end_event_request()
     assert spec.handler.fn.__qualname__ == "_redirect"
-    assert dict((str(k), v) for k, v in spec.args)["path"]._var_value == "/signin"
+    assert {str(k): v for k, v in spec.args}["path"]._var_value == "/signin"
     begin_event_request(_request(make_user()))
     try:
         assert await handler(None, 2) == "done"
@@ -519,9 +518,7 @@ def _python(code: str, cwd: Path | None = None, **env: str) -> subprocess.Comple
     base = {
         k: v
         for k, v in os.environ.items()
-        if k != "DJANGO_SETTINGS_MODULE"
-        and not k.startswith("REFLEX_DJANGO_")
-        and k != "REFLEX_DB_URL"
+        if k != "DJANGO_SETTINGS_MODULE" and not k.startswith("REFLEX_DJANGO_") and k != "REFLEX_DB_URL"
     }
     base["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), str(HERE)])
     return subprocess.run(
@@ -774,7 +771,7 @@ def test_model_crud_config_fields_and_defaults_are_the_originals() -> None:
     ]
     init_fields = [f for f in dataclasses.fields(ModelCRUDConfig) if f.init]
     assert [f.name for f in init_fields[: len(original)]] == [name for name, _ in original]
-    for f, (name, default) in zip(init_fields, original):
+    for f, (name, default) in zip(init_fields[: len(original)], original, strict=True):
         if default is not None:  # list_var, form_fields, error_var were required
             assert f.default == default, name
     # Every newer field is optional.
@@ -800,12 +797,10 @@ def test_factories_take_base_and_state_module_by_keyword_and_position() -> None:
     for factory in (crud_mixin, session_auth_mixin):
         params = inspect.signature(factory).parameters
         assert list(params) == ["cfg", "base", "state_module"]
-    assert PlainLogin.get_parent_state() is PlainBase and not issubclass(
-        PlainLogin, DjangoUserState
-    )
+    assert PlainLogin.get_parent_state() is PlainBase and not issubclass(PlainLogin, DjangoUserState)
     assert OldNotes.get_parent_state() is PlainBase
     assert sys.modules[__name__].NoteCRUDState is OldNotes
-    with pytest.raises(TypeError, match="rx.State subclass"):
+    with pytest.raises(TypeError, match=r"rx\.State subclass"):
         crud_mixin(OLD_NOTES, base=object)  # type: ignore[arg-type]
     assert Positional.__module__ == "rdj_testproject.generated"
     assert Positional.get_parent_state() is PlainBase
@@ -829,17 +824,13 @@ def test_populate_session_auth_state_builds_a_flat_state() -> None:
 async def test_session_auth_on_a_plain_base(reflex: Reflex, make_user) -> None:
     user = make_user()
     tab = await reflex.tab()
-    await tab.send(
-        PlainLogin.submit_login_form, form_data={"username": user.username, "password": "no"}
-    )
+    await tab.send(PlainLogin.submit_login_form, form_data={"username": user.username, "password": "no"})
     await reflex.settle()
     state = await reflex.state(tab, PlainLogin)
     # Left at its default, the message is the project's REFLEX_DJANGO_AUTH text.
     assert state.login_error == M["invalid_credentials"]
 
-    await tab.send(
-        PlainLogin.submit_login_form, form_data={"username": f" {user.username} ", "password": "pw"}
-    )
+    await tab.send(PlainLogin.submit_login_form, form_data={"username": f" {user.username} ", "password": "pw"})
     await reflex.settle()
     response = browser_get(last_load(tab))
     assert response["Location"] == "/home"
@@ -889,9 +880,7 @@ async def test_crud_with_the_original_defaults(reflex: Reflex, make_user, login)
     state = await reflex.state(tab, OldNotes)
     assert state.old_error == "" and state.old_error_fields == {}
     assert [n["title"] for n in state.old_notes] == ["second", "first"]  # -created_at
-    assert all(
-        "user" not in n and isinstance(n["id"], int) for n in state.old_notes
-    )  # owner hidden
+    assert all("user" not in n and isinstance(n["id"], int) for n in state.old_notes)  # owner hidden
     assert "_refresh_rows" not in OldNotes.event_handlers and callable(OldNotes._refresh_rows)
 
     bob_tab = await user_tab(reflex, login, bob)  # scoped to the user by default
@@ -917,9 +906,7 @@ def test_original_row_serializers_still_work(make_user) -> None:
         "created_at": note.created_at.strftime("%Y-%m-%d %H:%M"),
     }
     hidden = frozenset({"user", "content"})
-    old_style = _serializer(
-        lambda obj, *, exclude_fields: {"hidden": sorted(exclude_fields)}, hidden
-    )
+    old_style = _serializer(lambda obj, *, exclude_fields: {"hidden": sorted(exclude_fields)}, hidden)
     assert old_style(note) == {"hidden": ["content", "user"]}
     assert _serializer(lambda obj, **kw: kw, hidden)(note) == {"exclude_fields": hidden}
     assert _serializer(lambda obj: {"pk": obj.pk}, hidden)(note) == {"pk": note.pk}
@@ -988,6 +975,7 @@ def test_i18n_state_surface() -> None:
 def test_model_base_and_serializer(make_user) -> None:
     from django.db import models
     from reflex_base.utils.serializers import serialize
+
     from reflex_django.model import Model, serialize_django_model
 
     assert issubclass(Model, models.Model) and Model._meta.abstract
@@ -1026,10 +1014,7 @@ def test_session_cookie_js() -> None:
         "sessionid=abc123; path=/; max-age=1209600; samesite=Lax"
     )
     cleared = _cookie_written_by(session_cookie_clear_js())
-    assert (
-        cleared.startswith("sessionid=; path=/;")
-        and "expires=Thu, 01 Jan 1970 00:00:00 GMT" in cleared
-    )
+    assert cleared.startswith("sessionid=; path=/;") and "expires=Thu, 01 Jan 1970 00:00:00 GMT" in cleared
     with override_settings(
         SESSION_COOKIE_NAME="sid",
         SESSION_COOKIE_AGE=60,
@@ -1040,14 +1025,11 @@ def test_session_cookie_js() -> None:
             "sid",
             "path=/; max-age=60; samesite=Strict; secure",
         )
-        assert (
-            _cookie_written_by(session_cookie_set_js("k"))
-            == "sid=k; path=/; max-age=60; samesite=Strict; secure"
-        )
+        assert _cookie_written_by(session_cookie_set_js("k")) == "sid=k; path=/; max-age=60; samesite=Strict; secure"
     # Escaped for JavaScript, not for the cookie: "'" is a valid cookie character.
     assert _cookie_written_by(session_cookie_set_js("a'b")).startswith("sessionid=a'b; path=/;")
     for bad in ("a;domain=evil.example", "a b", 'a"b', "a\\b", "a,b"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="not a valid cookie value"):
             session_cookie_set_js(bad)
 
 
@@ -1056,6 +1038,7 @@ def test_session_cookie_js() -> None:
 
 def test_admin_register(caplog) -> None:
     from django.contrib import admin
+
     from reflex_django import register_admin
     from reflex_django.admin import register, site
 
@@ -1115,9 +1098,7 @@ def test_inject_vite_dev_proxy_through_the_binary(monkeypatch, tmp_path: Path) -
     monkeypatch.setenv("REFLEX_DJANGO_BIN", _binary())
     monkeypatch.chdir(tmp_path)  # no project here: the binary must not need one
     text = _vite_config_js()
-    patched = inject_vite_dev_proxy(
-        text, target="http://localhost:8000/", prefixes=("/admin", "api/", "/admin", " ")
-    )
+    patched = inject_vite_dev_proxy(text, target="http://localhost:8000/", prefixes=("/admin", "api/", "/admin", " "))
     assert patched != text and "defineConfig" in patched
     rules = [line.strip() for line in patched.splitlines() if 'target: "http' in line]
     assert rules == [
@@ -1128,17 +1109,13 @@ def test_inject_vite_dev_proxy_through_the_binary(monkeypatch, tmp_path: Path) -
     _syntax_ok(patched, tmp_path)
     # Again with other prefixes: the rules are replaced, not added.
     again = inject_vite_dev_proxy(patched, target="http://127.0.0.1:9000", prefixes=["/billing"])
-    assert again == inject_vite_dev_proxy(
-        text, target="http://127.0.0.1:9000", prefixes=["/billing"]
-    )
+    assert again == inject_vite_dev_proxy(text, target="http://127.0.0.1:9000", prefixes=["/billing"])
     assert "/admin" not in again.split("reflex-django:begin")[1] and "/billing" in again
     # No prefixes and no rules: nothing to do.
     assert inject_vite_dev_proxy(text, target="http://localhost:8000", prefixes=()) == text
 
 
-def test_inject_vite_dev_proxy_with_no_prefixes_removes_the_rules(
-    monkeypatch, tmp_path: Path
-) -> None:
+def test_inject_vite_dev_proxy_with_no_prefixes_removes_the_rules(monkeypatch, tmp_path: Path) -> None:
     from reflex_django.vite_proxy import inject_vite_dev_proxy
 
     monkeypatch.setenv("REFLEX_DJANGO_BIN", _binary())
@@ -1165,8 +1142,5 @@ def test_inject_vite_dev_proxy_without_a_usable_binary(monkeypatch, tmp_path: Pa
     monkeypatch.setenv("REFLEX_DJANGO_BIN", str(tmp_path / "missing"))
     text = _vite_config_js()
     with caplog.at_level(logging.WARNING, logger="reflex_django"):
-        assert (
-            inject_vite_dev_proxy(text, target="http://localhost:8000", prefixes=("/admin",))
-            == text
-        )
+        assert inject_vite_dev_proxy(text, target="http://localhost:8000", prefixes=("/admin",)) == text
     assert "vite.config.js left unchanged" in caplog.text

@@ -14,11 +14,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DJANGO_SETTINGS_MODULE", "REFLEX_DJANGO_BIN")
-    }
+    base = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "REFLEX_DJANGO_BIN")}
     base["PYTHONPATH"] = os.pathsep.join([str(HERE.parent), str(HERE)])
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
@@ -76,6 +72,7 @@ def test_lazy_reexports() -> None:
 
 def test_configure_django_is_idempotent() -> None:
     from django.apps import apps
+
     from reflex_django.conf import configure_django
 
     configure_django()

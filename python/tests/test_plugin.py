@@ -15,6 +15,7 @@ import pytest
 from django.test import override_settings
 from reflex_base import constants
 from reflex_base.utils.exceptions import ConfigError
+
 from reflex_django import plugin as plugin_module
 from reflex_django._find_bin import find_reflex_django_bin
 from reflex_django.middleware import DjangoEventBridge
@@ -90,9 +91,7 @@ def test_an_edited_rxconfig_takes_effect_on_reload(monkeypatch: pytest.MonkeyPat
     assert os.environ["REFLEX_DJANGO_PREFIXES_EXTRA"] == "/mine"
 
 
-@pytest.mark.parametrize(
-    "static_url", ["https://cdn.example.com/static/", "//cdn.example.com/s/", "/"]
-)
+@pytest.mark.parametrize("static_url", ["https://cdn.example.com/static/", "//cdn.example.com/s/", "/"])
 def test_static_prefix_only_for_a_local_path(static_url: str) -> None:
     with override_settings(STATIC_URL=static_url):
         ReflexDjangoPlugin()
@@ -240,9 +239,7 @@ def test_pre_compile_registers_the_vite_task(monkeypatch: pytest.MonkeyPatch) ->
     [(path, fn)] = _modify_tasks()
     assert fn is patch_vite_config
     # Reflex matches modify tasks to its outputs by resolved path.
-    assert resolve_path_of_web_dir(path) == resolve_path_of_web_dir(
-        constants.ReactRouter.VITE_CONFIG_FILE
-    )
+    assert resolve_path_of_web_dir(path) == resolve_path_of_web_dir(constants.ReactRouter.VITE_CONFIG_FILE)
 
 
 def _script(tmp_path: Path, body: str) -> str:
@@ -264,9 +261,7 @@ def test_missing_binary_warns_once(monkeypatch, tmp_path: Path, caplog) -> None:
 
 
 def test_failing_binary_warns_with_its_message(monkeypatch, tmp_path: Path, caplog) -> None:
-    monkeypatch.setenv(
-        "REFLEX_DJANGO_BIN", _script(tmp_path, "echo 'error: no server block' >&2; exit 2")
-    )
+    monkeypatch.setenv("REFLEX_DJANGO_BIN", _script(tmp_path, "echo 'error: no server block' >&2; exit 2"))
     with caplog.at_level(logging.WARNING, logger="reflex_django"):
         assert patch_vite_config("text") == "text"
     assert "error: no server block" in caplog.records[0].getMessage()
@@ -279,9 +274,7 @@ def test_empty_output_is_not_written(monkeypatch, tmp_path: Path) -> None:
 
 def test_text_goes_through_vite_patch(monkeypatch, tmp_path: Path) -> None:
     """Our half of the contract: `<bin> vite patch`, text on stdin, result on stdout."""
-    stand_in = _script(
-        tmp_path, '[ "$1 $2" = "vite patch" ] || exit 9\nsed "s/defineConfig/PATCHED/"'
-    )
+    stand_in = _script(tmp_path, '[ "$1 $2" = "vite patch" ] || exit 9\nsed "s/defineConfig/PATCHED/"')
     monkeypatch.setenv("REFLEX_DJANGO_BIN", stand_in)
     text = _vite_config_js()
     assert patch_vite_config(text) == text.replace("defineConfig", "PATCHED")
@@ -294,8 +287,18 @@ def test_in_process_vite_rules_target_reflex_backend(monkeypatch, tmp_path: Path
     monkeypatch.setenv("REFLEX_DJANGO_BIN", stand_in)
     [(_, task)] = _modify_tasks(ReflexDjangoPlugin(extra_prefixes=("/billing",)))
     assert task("text").split() == [
-        "vite", "patch", "--target", "http://127.0.0.1:8000",
-        "--prefix", "/admin", "--prefix", "/static", "--prefix", "/billing", "--prefix", "/_reflex_django",
+        "vite",
+        "patch",
+        "--target",
+        "http://127.0.0.1:8000",
+        "--prefix",
+        "/admin",
+        "--prefix",
+        "/static",
+        "--prefix",
+        "/billing",
+        "--prefix",
+        "/_reflex_django",
     ]
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from reflex_django import prefixes
 
 CASES = json.loads((Path(__file__).resolve().parents[2] / "tests" / "prefix_cases.json").read_text("utf-8"))
@@ -22,7 +23,7 @@ def test_normalising_agrees_with_the_table(row: dict[str, str]) -> None:
         assert "hint:" in str(caught.value)
 
 
-@pytest.mark.parametrize("path,target", CASES["route"]["cases"])
+@pytest.mark.parametrize(("path", "target"), CASES["route"]["cases"])
 def test_routing_agrees_with_the_table(path: str, target: str) -> None:
     table = [prefixes.normalize_prefix(p) for p in CASES["route"]["prefixes"]]
     assert ("django" if prefixes.routes_to_django(path, table) else "reflex") == target

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+
 from reflex_django import DjangoContextState
 from reflex_django import reflex_context as rc
 from reflex_django.context import begin_event_request, end_event_request
@@ -39,9 +40,7 @@ async def test_explicit_processors_are_merged_and_sanitised(make_user, login, ca
     request = await _request(f"{settings.SESSION_COOKIE_NAME}={login(user)}")
     paths = (*BUILTINS, f"{P}.page", f"{P}.with_a_date", f"{P}.broken", f"{P}.not_a_dict")
     with (
-        override_settings(
-            REFLEX_DJANGO_CONTEXT_PROCESSORS=paths, REFLEX_DJANGO_USER_SNAPSHOT_INCLUDE_GROUPS=True
-        ),
+        override_settings(REFLEX_DJANGO_CONTEXT_PROCESSORS=paths, REFLEX_DJANGO_USER_SNAPSHOT_INCLUDE_GROUPS=True),
         caplog.at_level(logging.WARNING),
     ):
         first = await rc.collect_reflex_context(request)
@@ -109,9 +108,7 @@ def test_template_processor_paths() -> None:
 async def test_unimportable_processor_is_a_clear_error() -> None:
     with (
         override_settings(REFLEX_DJANGO_CONTEXT_PROCESSORS=["nowhere.processor"]),
-        pytest.raises(
-            ImproperlyConfigured, match="cannot import context processor 'nowhere.processor'"
-        ),
+        pytest.raises(ImproperlyConfigured, match=r"cannot import context processor 'nowhere\.processor'"),
     ):
         await rc.collect_reflex_context(await _request())
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
+
 from rdj_testproject.backends import ThreadRecordingBackend
 from reflex_django.auth.conf import DEFAULT_MESSAGES
 from reflex_django.auth_state import DjangoUserState

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from reflex.utils.token_manager import RedisTokenManager
+
 from reflex_django import token_reclaim
 from throwaway_servers import Redis
 

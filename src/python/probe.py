@@ -45,7 +45,8 @@ def django_facts():
         databases = []
         for db in settings.DATABASES.values():
             name = str(db.get("NAME") or "")
-            if "sqlite" in db.get("ENGINE", "") and name and not name.startswith(":memory:") and "mode=memory" not in name:
+            in_memory = name.startswith(":memory:") or "mode=memory" in name
+            if "sqlite" in db.get("ENGINE", "") and name and not in_memory:
                 databases.append(os.path.abspath(name))
         static_root = getattr(settings, "STATIC_ROOT", None)
         return {
@@ -97,9 +98,7 @@ def secret_key_changes(key):
 
     mine = hashlib.blake2b(str(key).encode(), digest_size=8).hexdigest()
     try:
-        other = subprocess.run(
-            [sys.executable, "-c", _KEY_DIGEST], capture_output=True, text=True, timeout=60
-        )
+        other = subprocess.run([sys.executable, "-c", _KEY_DIGEST], capture_output=True, text=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
         return None
     lines = other.stdout.split()

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from e2e_support import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Stack, binary
 
 

@@ -70,7 +70,7 @@ def cmdline(pid: int) -> str | None:
 def title(response) -> str:
     """The `<title>` of an HTML answer (the dev server answers every path with the
     app, so a page is told by its title, not its status)."""
-    match = re.search(r"<title>(.*?)</title>", response.text, re.S)
+    match = re.search(r"<title>(.*?)</title>", response.text, re.DOTALL)
     return match.group(1).strip() if match else ""
 
 

@@ -10,8 +10,9 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from e2e_support import wait_for
 from playwright.sync_api import Page, expect
+
+from e2e_support import wait_for
 
 PASSWORD = "a long passphrase 1"
 

@@ -11,7 +11,6 @@ import pytest
 from e2e_support import signed_in_as, wait_for
 
 
-
 @pytest.mark.parametrize("port", ["app", "front_door"])
 def test_admin_login_is_seen_by_the_reflex_app(stack, page, admin_password, port):
     base = stack.app_url if port == "app" else stack.front_door_url

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import pytest
+
 from e2e_support import Load, Stack, serving, title, wait_for
 
 
@@ -109,6 +110,6 @@ def test_a_request_without_host_gets_the_public_host(chaos):
         while chunk := conn.recv(65536):
             answer += chunk
     head, _, body = answer.partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.0 200") or head.startswith(b"HTTP/1.1 200"), answer
+    assert head.startswith((b"HTTP/1.0 200", b"HTTP/1.1 200")), answer
     seen = __import__("json").loads(body)
     assert seen["host"] == f"localhost:{chaos.port}", seen

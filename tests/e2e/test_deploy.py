@@ -102,7 +102,7 @@ def _answers(port: int) -> bool:
 
 
 def test_nginx_spreads_requests_and_skips_a_draining_replica(nginx_running) -> None:
-    port, (a, b, draining) = nginx_running
+    port, (a, _b, draining) = nginx_running
     answers = [httpx.get(f"http://127.0.0.1:{port}/notes/", headers={"Host": "app.example.com"}) for _ in range(12)]
     assert {r.status_code for r in answers} == {200}  # the 503 of the draining one is retried elsewhere
     assert {r.text for r in answers} == {"replica-a", "replica-b"}

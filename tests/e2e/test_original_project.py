@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from e2e_support import REPO, Stack, cmdline, free_port, processes_with_marker, title, wait_for
 
 RXCONFIG = """\
@@ -166,7 +167,7 @@ class ReflexRun:
             start_new_session=True,
             # A shell without job control starts background jobs with SIGINT ignored,
             # and Python keeps an ignored SIGINT ignored: Ctrl-C must reach Reflex.
-            preexec_fn=_default_sigint,
+            preexec_fn=_default_sigint,  # noqa: PLW1509 - it only resets signal state and takes no lock
         )
         self.lines: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from e2e_support import Stack, binary, free_port, serving, signed_in_as, title, wait_for
+
 
 @pytest.fixture(scope="module")
 def prod(prod_root, run_env):

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from e2e_support import binary
 
 PYTHON = os.environ.get("REFLEX_DJANGO_TEST_PYTHON", sys.executable)
@@ -28,7 +29,9 @@ REFLEX_DJANGO = [str(BIN / "reflex"), "django"]
 def hook_installed() -> None:
     site = subprocess.run(
         [PYTHON, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if not (Path(site) / "reflex_django_hook.pth").exists():
         pytest.fail(f"reflex_django_hook.pth is not in {site}: run the suite with scripts/test")
@@ -94,8 +97,12 @@ def test_the_command_gets_the_process_terminal_stdin_and_environment(project, ru
     leader, follower = pty.openpty()
     try:
         proc = subprocess.Popen(
-            [*REFLEX_DJANGO, "shell", "-c", probe], cwd=project, env=run_env,
-            stdin=follower, stdout=follower, stderr=subprocess.PIPE,
+            [*REFLEX_DJANGO, "shell", "-c", probe],
+            cwd=project,
+            env=run_env,
+            stdin=follower,
+            stdout=follower,
+            stderr=subprocess.PIPE,
         )
         os.close(follower)
         follower = -1
@@ -154,7 +161,8 @@ def test_unrelated_python_processes_load_nothing(hook_installed, run_env, tmp_pa
     # `reflex` waits for Reflex's CLI module: the hook itself imports neither package
     hooked = run(
         [PYTHON, "-c", f"import sys; sys.argv = ['reflex']; import _reflex_django_hook; {probe}"],
-        tmp_path, run_env,
+        tmp_path,
+        run_env,
     )
     assert hooked.stdout.split() == ["False", "False", "True"], hooked.stdout + hooked.stderr
 

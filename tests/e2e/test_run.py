@@ -11,6 +11,7 @@ import time
 
 import httpx
 import pytest
+
 from e2e_support import title, wait_for
 
 
@@ -118,7 +119,7 @@ def test_a_rewritten_vite_config_is_patched_again(stack):
     miss the second one) really uses them."""
     vite_config = stack.root / ".web" / "vite.config.js"
     patched = vite_config.read_text()
-    bare = re.sub(r"/\* reflex-django:begin.*?reflex-django:end \*/\s*", "", patched, flags=re.S)
+    bare = re.sub(r"/\* reflex-django:begin.*?reflex-django:end \*/\s*", "", patched, flags=re.DOTALL)
     assert "reflex-django" not in bare and bare != patched
     vite_config.write_text(bare)
     rewritten = time.monotonic()
@@ -130,9 +131,8 @@ def test_a_rewritten_vite_config_is_patched_again(stack):
         "Django behind the dev server again",
         0.05,
     )
-    print(
-        f"re-patched after {repatched * 1000:.0f}ms; Django served {time.monotonic() - rewritten:.2f}s after the rewrite"
-    )
+    served = time.monotonic() - rewritten
+    print(f"re-patched after {repatched * 1000:.0f}ms; Django served {served:.2f}s after the rewrite")
     # Vite restarts on each change and may have kept the config without rules; once
     # it has settled, the dev server must still send Django's paths to Django.
     time.sleep(6)
@@ -169,7 +169,7 @@ def test_readiness_and_liveness_checks_and_known_noise_stay_off_the_screen(stack
     log = stack.log()
     # The checks ask our ASGI module, which answers without Django: no `Not Found`;
     # uvicorn's access-log line of each check is known noise.
-    assert not re.search(r"Not Found: /(_reflex_django/alive)?$", log, re.M), log
+    assert not re.search(r"Not Found: /(_reflex_django/alive)?$", log, re.MULTILINE), log
     assert "/_reflex_django/alive" not in log, log
     assert "uv run reflex run" not in log, log
     assert log.count("of Node.js is out of date") <= 1, log

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from e2e_support import Load, Nginx, Stack, binary, free_port, signed_in_as, wait_for
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "python" / "tests"))
-from throwaway_servers import Postgres, Redis  # noqa: E402
+from throwaway_servers import Postgres, Redis
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +124,11 @@ def test_a_killed_replica_costs_the_page_nothing(cluster, page, admin_password) 
         crash(victim)
         started = time.monotonic()
         page.click("#bump")
-        wait_for(lambda: page.inner_text("#count") == expected, 30, f"the counter to reach {expected} after a crash")
+        wait_for(
+            lambda expected=expected: page.inner_text("#count") == expected,
+            30,
+            f"the counter to reach {expected} after a crash",
+        )
         print(f"after killing a replica: the next click was served in {time.monotonic() - started:.2f}s")
         restart(victim)
     page.goto(f"{url}/")

@@ -11,7 +11,7 @@ import pytest
 from e2e_support import Stack
 
 
-@pytest.mark.parametrize("server, needle", [("granian", "granian"), ("runserver", "runserver")])
+@pytest.mark.parametrize(("server", "needle"), [("granian", "granian"), ("runserver", "runserver")])
 def test_django_under_each_server(demo_root, run_env, server, needle):
     stack = Stack(demo_root, {**run_env, "REFLEX_DJANGO_DJANGO_SERVER": server})
     try:

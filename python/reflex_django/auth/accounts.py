@@ -11,7 +11,7 @@ import hashlib
 import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
@@ -64,7 +64,8 @@ def register_user(
     if username_min_length is None:
         username_min_length = settings["USERNAME_MIN_LENGTH"]
     users = get_user_model()
-    username_field = users.USERNAME_FIELD
+    # Every user model has one; django-stubs declare it on AbstractUser only.
+    username_field = cast(str, users.USERNAME_FIELD)
     email_field = users.get_email_field_name()
     username = str(username or "").strip()
     email = str(email or "").strip()
@@ -287,7 +288,7 @@ def _sign_up_form(users: Any) -> Any:
     """Django's `BaseUserCreationForm` for the project's user model."""
     from django.contrib.auth.forms import BaseUserCreationForm
 
-    class SignUpForm(BaseUserCreationForm):
+    class SignUpForm(BaseUserCreationForm[Any]):
         class Meta(BaseUserCreationForm.Meta):
             model = users
             fields = (users.USERNAME_FIELD,)

@@ -46,8 +46,7 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "signin_throttled": "Too many failed sign-ins. Try again in {seconds} seconds.",
         "signup_throttled": "Too many new accounts from here. Try again later.",
         "session_unavailable": (
-            "Signing in needs a Django session, and this page has none. Reload the page "
-            "and try again."
+            "Signing in needs a Django session, and this page has none. Reload the page and try again."
         ),
         "signup_link": "No account yet? Sign up",
         "forgot_password_link": "Forgot your password?",
@@ -68,13 +67,9 @@ DEFAULT_MESSAGES: Mapping[str, str] = MappingProxyType(
         "password_too_short": "Use at least {min_length} characters.",
         # password reset ({username}, {link}, {site} in the email)
         "reset_title": "Reset your password",
-        "reset_intro": (
-            "Enter your email address and we will send you a link to choose a new password."
-        ),
+        "reset_intro": ("Enter your email address and we will send you a link to choose a new password."),
         "reset_button": "Send the link",
-        "reset_sent": (
-            "If an account uses that address, we have sent it a link to choose a new password."
-        ),
+        "reset_sent": ("If an account uses that address, we have sent it a link to choose a new password."),
         "reset_send_failed": "We could not send the email. Please try again later.",
         "reset_unavailable": "Password reset is not available on this site.",
         "reset_email_subject": "Reset your password on {site}",
@@ -188,9 +183,7 @@ def auth_settings() -> Mapping[str, Any]:
     messages = raw.get("MESSAGES") or {}
     if not isinstance(messages, Mapping):
         raise ImproperlyConfigured("REFLEX_DJANGO_AUTH['MESSAGES'] must be a dict")
-    _refuse_unknown(
-        messages, DEFAULT_MESSAGES, "REFLEX_DJANGO_AUTH['MESSAGES']", also=LEGACY_MESSAGE_KEYS
-    )
+    _refuse_unknown(messages, DEFAULT_MESSAGES, "REFLEX_DJANGO_AUTH['MESSAGES']", also=LEGACY_MESSAGE_KEYS)
     merged["MESSAGES"] = MappingProxyType({**DEFAULT_MESSAGES, **_current_keys(messages)})
     # 0.2.3 wrote `[token]`, a name Reflex reserves; `[key]` matches the same paths.
     confirm_url = merged["PASSWORD_RESET_CONFIRM_URL"]
@@ -200,11 +193,7 @@ def auth_settings() -> Mapping[str, Any]:
         value = merged[key]
         if value is None and key == "REDIRECT_AUTHENTICATED_USER":
             continue
-        if (
-            not isinstance(value, str)
-            or not value.startswith("/")
-            or value.startswith(("//", "/\\"))
-        ):
+        if not isinstance(value, str) or not value.startswith("/") or value.startswith(("//", "/\\")):
             raise ImproperlyConfigured(
                 f"REFLEX_DJANGO_AUTH[{key!r}] must be a path on this site such as "
                 f"'/login'{' (or None)' if key == 'REDIRECT_AUTHENTICATED_USER' else ''}, "
@@ -220,9 +209,7 @@ def auth_settings() -> Mapping[str, Any]:
     for key in ("USERNAME_MIN_LENGTH", "PASSWORD_MIN_LENGTH", "TICKET_MAX_AGE"):
         value = merged[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ImproperlyConfigured(
-                f"REFLEX_DJANGO_AUTH[{key!r}] must be a positive whole number, not {value!r}"
-            )
+            raise ImproperlyConfigured(f"REFLEX_DJANGO_AUTH[{key!r}] must be a positive whole number, not {value!r}")
     if merged["SITE_ORIGIN"] is not None:
         merged["SITE_ORIGIN"] = _origin(merged["SITE_ORIGIN"])
     return MappingProxyType(merged)
@@ -246,9 +233,7 @@ def message(key: str, **fields: Any) -> str:
         return text
 
 
-_MESSAGE_OVERRIDES: ContextVar[Mapping[str, str] | None] = ContextVar(
-    "reflex_django_auth_messages", default=None
-)
+_MESSAGE_OVERRIDES: ContextVar[Mapping[str, str] | None] = ContextVar("reflex_django_auth_messages", default=None)
 
 
 @contextmanager
@@ -275,7 +260,8 @@ def normalize_confirm_url(url: str) -> str:
 
 def site_origin() -> str | None:
     """`SITE_ORIGIN` without a trailing slash, or None when it is not configured."""
-    return auth_settings()["SITE_ORIGIN"]
+    origin: str | None = auth_settings()["SITE_ORIGIN"]
+    return origin
 
 
 _DERIVED_DEFAULTS = {
@@ -318,7 +304,5 @@ def _origin(value: Any) -> str:
             f"'https://example.com' (scheme and host, no path), not {value!r}"
         )
     if parts.query or parts.fragment:
-        raise ImproperlyConfigured(
-            f"REFLEX_DJANGO_AUTH['SITE_ORIGIN'] must not have a query or fragment: {value!r}"
-        )
+        raise ImproperlyConfigured(f"REFLEX_DJANGO_AUTH['SITE_ORIGIN'] must not have a query or fragment: {value!r}")
     return f"{parts.scheme}://{parts.netloc}"

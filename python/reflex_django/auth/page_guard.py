@@ -27,8 +27,8 @@ class PageGuardState(rx.State):
     """Which guarded pages this tab may show, as the server last decided (display
     only: the data comes from guarded handlers)."""
 
-    granted: list[str] = []
-    refused: list[str] = []
+    granted: rx.Field[list[str]] = rx.field(default_factory=list)
+    refused: rx.Field[list[str]] = rx.field(default_factory=list)
 
     @rx.event
     async def check_page(self, guard_id: str) -> Any:
@@ -63,7 +63,7 @@ def guard_page(page: Callable[[], rx.Component], verdict: Callable[[Any], Awaita
                     rx.center(rx.spinner(size="3"), id="page-guard", padding_top="20vh"),
                 ),
             ),
-            on_mount=PageGuardState.check_page(guard_id),
+            on_mount=PageGuardState.check_page(guard_id),  # type: ignore[operator]  # mypy misreads rx.event: see auth_state.py
         )
 
     return guarded

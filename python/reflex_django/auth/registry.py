@@ -1,7 +1,7 @@
 """`add_auth_pages(app)`: put the canned auth pages on a Reflex app; `autoload()`.
 
-    app = rx.App()
-    add_auth_pages(app)   # /login, /register, /password-reset, /password-reset/confirm/[uid]/[key]
+app = rx.App()
+add_auth_pages(app)   # /login, /register, /password-reset, /password-reset/confirm/[uid]/[key]
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def add_auth_pages(app: rx.App, *, settings: AuthSettings | None = None) -> list
     for route, component, title, on_load, meta in pages:
         if _route_key(route) in taken:
             continue
-        extra = {"meta": meta} if meta else {}
+        extra: dict[str, Any] = {"meta": meta} if meta else {}
         app.add_page(component, route=route, title=title, on_load=on_load, **extra)
         added.append(route)
     return added

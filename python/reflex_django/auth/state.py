@@ -33,7 +33,7 @@ each event; `SIGNUP_ENABLED` and `PASSWORD_RESET_ENABLED` apply to them as well.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import reflex as rx
 from asgiref.sync import sync_to_async
@@ -98,13 +98,22 @@ _PasswordReset = _mixin(
 _Navigation = _mixin("DjangoAuthStateNavigation", ({}, navigation_members()))
 
 
-class DjangoAuthState(  # type: ignore[misc]
-    session_auth_members(_SESSION), _Registration, _PasswordReset, _Navigation, DjangoUserState
+class DjangoAuthState(
+    # Bases made at import time: mypy cannot see their members (nor allow them as types).
+    session_auth_members(_SESSION),  # type: ignore[misc]
+    _Registration,  # type: ignore[misc, valid-type]
+    _PasswordReset,  # type: ignore[misc, valid-type]
+    _Navigation,  # type: ignore[misc, valid-type]
+    DjangoUserState,
 ):
     """Sign in, sign up, sign out and password reset with Django (see the module doc).
 
     From the 0.2.3 members: `registration_error`, `registration_success`,
     `reset_error`, `reset_success`, `reset_email_sent`, `reset_link_valid`."""
+
+    if TYPE_CHECKING:  # vars of the bases above that the pages read
+        reset_error: rx.Field[str]
+        reset_link_valid: rx.Field[bool]
 
     register_error: str = ""
     reset_sent: bool = False
@@ -119,7 +128,8 @@ class DjangoAuthState(  # type: ignore[misc]
         return str(auth_setting("LOGOUT_REDIRECT_URL"))
 
     def _redirect_when_authenticated(self) -> str | None:
-        return auth_setting("REDIRECT_AUTHENTICATED_USER")
+        url: str | None = auth_setting("REDIRECT_AUTHENTICATED_USER")
+        return url
 
     def _session_auth_message(self, key: str) -> str:
         return message(key)

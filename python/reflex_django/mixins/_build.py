@@ -21,17 +21,17 @@ def caller_module(frame: FrameType | None) -> str:
     return str(name)
 
 
-def check_names(what: str, names: dict[str, str]) -> None:
+def check_names(what: str, names: Mapping[str, object]) -> None:
     """Each value must be a public Python identifier, and all must differ."""
     for field, name in names.items():
         if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
             raise ValueError(f"{what}.{field}={name!r} is not a valid Python identifier")
-        if name.startswith("_") and field not in ("refresh_method",):
+        if name.startswith("_") and field != "refresh_method":
             raise ValueError(
                 f"{what}.{field}={name!r}: names starting with '_' are not sent to the "
                 "browser by Reflex; choose a public name"
             )
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     for field, name in names.items():
         if name in seen:
             raise ValueError(f"{what}: {seen[name]} and {field} are both {name!r}")

@@ -20,12 +20,15 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import reflex as rx
 from asgiref.sync import sync_to_async
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models
+
+if TYPE_CHECKING:
+    from django.db.models import ForeignObjectRel
 
 from reflex_django.authz import django_login_required
 from reflex_django.context import current_user
@@ -83,9 +86,7 @@ class ModelCRUDConfig:
     # Django permissions each action needs on top of being signed in: keys "view",
     # "add", "change", "delete"; values a permission or a tuple of them (all needed).
     permissions: dict[str, Any] = field(default_factory=dict, hash=False)
-    _fields: dict[str, models.Field] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _fields: dict[str, models.Field[Any, Any]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (
@@ -113,25 +114,22 @@ class ModelCRUDConfig:
             self._fields[name] = _form_field(model, name, self.owner_field)
         if self.owner_field is not None:
             _with_hint(
-                lambda: _check_owner(model, self.owner_field),
+                functools.partial(_check_owner, model, self.owner_field),
                 self.owner_field == "user",
-                "owner_field defaults to 'user'; pass owner_field=None for rows that every "
-                "signed-in user shares",
+                "owner_field defaults to 'user'; pass owner_field=None for rows that every signed-in user shares",
             )
         for name in self.required_for_create:
             if name not in self.form_fields:
-                raise ValueError(
-                    f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields"
-                )
+                raise ValueError(f"ModelCRUDConfig({label}).required_for_create: {name!r} is not in form_fields")
         for name in self.ordering:
             _with_hint(
-                lambda: _model_field(model, name.removeprefix("-").split("__")[0], "ordering"),
+                functools.partial(_model_field, model, name.removeprefix("-").split("__")[0], "ordering"),
                 self.ordering == ("-created_at",),
                 "ordering defaults to ('-created_at',); pass ordering=() or your own",
             )
-        for kind in ("search_fields", "ordering_fields"):
-            for name in getattr(self, kind):
-                _model_field(model, name.split("__")[0], kind)
+        for where in ("search_fields", "ordering_fields"):
+            for name in getattr(self, where):
+                _model_field(model, name.split("__")[0], where)
         if self.page_size is not None and (not isinstance(self.page_size, int) or self.page_size < 1):
             raise ValueError(f"ModelCRUDConfig({label}).page_size must be a positive number or None")
         unknown = set(self.permissions) - {"view", "add", "change", "delete"}
@@ -276,7 +274,7 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
         if not needed:
             return True
         perms = (needed,) if isinstance(needed, str) else tuple(needed)
-        user = current_user()
+        user: Any = current_user()  # `ahas_perms` comes with Django's PermissionsMixin
         return bool(user.is_active and await user.ahas_perms(perms))
 
     async def set_search(self: Any, value: str) -> None:
@@ -415,9 +413,7 @@ def _crud_members(cfg: ModelCRUDConfig, name: str) -> type:
     return make_mixin(f"{name}Members", fields_, members)
 
 
-def _serializer(
-    fn: Callable[..., dict[str, Any]], hidden: frozenset[str]
-) -> Callable[[Any], dict[str, Any]]:
+def _serializer(fn: Callable[..., dict[str, Any]], hidden: frozenset[str]) -> Callable[[Any], dict[str, Any]]:
     """`fn` as a one-argument callable: serializers written for reflex-django 0.2.3
     take the keys to leave out as `exclude_fields=`."""
     try:
@@ -437,7 +433,7 @@ def _as_sentence(model: type[models.Model], problems: dict[str, str]) -> str:
             parts.append(text)
             continue
         try:
-            label = str(model._meta.get_field(key).verbose_name)
+            label = str(getattr(model._meta.get_field(key), "verbose_name", key))
         except FieldDoesNotExist:
             label = key
         parts.append(f"{label[:1].upper()}{label[1:]}: {text}")
@@ -453,9 +449,7 @@ def default_row(obj: models.Model) -> dict[str, Any]:
     return row
 
 
-def _default_row_serializer(
-    instance: models.Model, *, exclude_fields: frozenset[str] = frozenset()
-) -> dict[str, Any]:
+def _default_row_serializer(instance: models.Model, *, exclude_fields: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The rows of reflex-django 0.2.3, for `row_serializer=`: the model's field
     values (`model_to_dict`, plus the non-editable concrete fields) and `id`, with
     datetimes as `YYYY-MM-DD HH:MM` text, leaving out `exclude_fields`."""
@@ -495,7 +489,7 @@ def _save(obj: models.Model, cfg: ModelCRUDConfig, values: dict[str, str]) -> di
     return {}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _form_class(model: type[models.Model], fields: tuple[str, ...]) -> Any:
     """Django's `ModelForm` for `model` and its form `fields` (made once)."""
     from django.forms import modelform_factory
@@ -569,16 +563,16 @@ def _with_hint(check: Callable[[], Any], defaulted: bool, hint: str) -> None:
         raise ValueError(f"{exc} ({hint})") from None
 
 
-def _model_field(model: type[models.Model], name: str, where: str) -> models.Field:
+def _model_field(model: type[models.Model], name: str, where: str) -> models.Field[Any, Any] | ForeignObjectRel:
     try:
-        return model._meta.get_field(name)  # type: ignore[return-value]
+        return model._meta.get_field(name)
     except FieldDoesNotExist:
         raise ValueError(
             f"ModelCRUDConfig({model._meta.label}).{where}: {model.__name__} has no field {name!r}"
         ) from None
 
 
-def _form_field(model: type[models.Model], name: str, owner_field: str | None) -> models.Field:
+def _form_field(model: type[models.Model], name: str, owner_field: str | None) -> models.Field[Any, Any]:
     f = _model_field(model, name, "form_fields")
     label = model._meta.label
     problem = None
@@ -592,7 +586,8 @@ def _form_field(model: type[models.Model], name: str, owner_field: str | None) -
         problem = "is not an editable model field"
     if problem:
         raise ValueError(f"ModelCRUDConfig({label}).form_fields: {name!r} {problem}")
-    return f  # type: ignore[return-value]
+    # What is left is a model field: a reverse relation (ForeignObjectRel) is a relation.
+    return cast("models.Field[Any, Any]", f)
 
 
 def _check_owner(model: type[models.Model], name: str) -> None:

@@ -84,9 +84,7 @@ class SessionAuthConfig:
             for f in fields(self)
             if f.name.endswith(("_var", "_event")) and getattr(self, f.name) is not None
         }
-        names.update(
-            {f"set_{k}": f"set_{getattr(self, k)}" for k in ("username_var", "password_var")}
-        )
+        names.update({f"set_{k}": f"set_{getattr(self, k)}" for k in ("username_var", "password_var")})
         check_names("SessionAuthConfig", names)
         for name in ("post_login_redirect", "post_logout_redirect", "redirect_when_authenticated"):
             value = getattr(self, name)
@@ -267,9 +265,7 @@ async def refresh_user_snapshot(state: Any) -> None:
         await refresh()
 
 
-async def hand_off(
-    state: Any, op: str, next_url: str, *, user: Any = None, error_var: str | None = None
-) -> Any:
+async def hand_off(state: Any, op: str, next_url: str, *, user: Any = None, error_var: str | None = None) -> Any:
     """Finish a sign-in or sign-out: stage it and send the browser to the hand-off
     view (see `reflex_django.handoff`). Without a session, or with a session store
     the other process cannot read (`signed_cookies`), an error lands in the state's

@@ -1,6 +1,6 @@
 """Context processors used by the tests."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 async def page(request):
@@ -8,7 +8,7 @@ async def page(request):
 
 
 def with_a_date(request):
-    return {"when": datetime(2024, 1, 2), "ok": "yes"}
+    return {"when": datetime(2024, 1, 2, tzinfo=UTC), "ok": "yes"}
 
 
 def broken(request):

@@ -159,7 +159,7 @@ def password_reset_members(
         sent_var: (bool, False),
         valid_var: (bool, False),
     }
-    members = {
+    members: dict[str, Callable[..., Any]] = {
         cfg.request_event: request_reset,
         cfg.on_load_confirm_event: on_load_confirm,
         cfg.confirm_event: confirm,

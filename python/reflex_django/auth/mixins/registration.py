@@ -164,4 +164,3 @@ def registration_mixin(
         f"Registration, generated from {cfg!r}.",
         "registration_mixin",
     )
-

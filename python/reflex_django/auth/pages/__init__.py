@@ -51,6 +51,4 @@ __all__ = [
 ]
 
 # Lazy: `reflex_django.auth.registry` imports the page modules of this package.
-__getattr__, __dir__ = lazy_exports(
-    __name__, {"add_auth_pages": "reflex_django.auth.registry"}, globals()
-)
+__getattr__, __dir__ = lazy_exports(__name__, {"add_auth_pages": "reflex_django.auth.registry"}, globals())

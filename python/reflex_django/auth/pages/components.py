@@ -56,19 +56,17 @@ def auth_page_shell(content: rx.Component) -> rx.Component:
     return rx.center(content, padding_top=PADDING_TOP, min_height="100vh", width="100%")
 
 
-def error_callout(message: rx.Var | str, **props: Any) -> rx.Component:
+def error_callout(message: rx.Var[str] | str, **props: Any) -> rx.Component:
     """A red alert (`role="alert"`, read out by screen readers) for a form error."""
     return _callout(message, "triangle_alert", "red", "alert", props)
 
 
-def success_callout(message: rx.Var | str, **props: Any) -> rx.Component:
+def success_callout(message: rx.Var[str] | str, **props: Any) -> rx.Component:
     """A green status message (`role="status"`)."""
     return _callout(message, "circle_check", "green", "status", props)
 
 
-def _callout(
-    message: rx.Var | str, icon: str, color: str, role: str, props: dict[str, Any]
-) -> rx.Component:
+def _callout(message: rx.Var[str] | str, icon: str, color: str, role: str, props: dict[str, Any]) -> rx.Component:
     options: dict[str, Any] = {"icon": icon, "color_scheme": color, "role": role, "width": "100%"}
     options.update(props)
     return rx.callout(message, **options)

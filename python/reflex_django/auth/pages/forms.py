@@ -100,18 +100,14 @@ def login_form() -> rx.Component:
     if settings["SIGNUP_ENABLED"]:
         links.append(_link("signup_link", settings["SIGNUP_URL"], "login-signup-link"))
     if settings["PASSWORD_RESET_ENABLED"]:
-        links.append(
-            _link("forgot_password_link", settings["PASSWORD_RESET_URL"], "login-reset-link")
-        )
+        links.append(_link("forgot_password_link", settings["PASSWORD_RESET_URL"], "login-reset-link"))
     return _form(
         "login",
         DjangoAuthState.login_error,
         DjangoAuthState.submit_login_form,
         "login_button",
         [
-            _field(
-                message("username_label"), "username", "login-username", auto_complete="username"
-            ),
+            _field(message("username_label"), "username", "login-username", auto_complete="username"),
             _field(
                 message("password_label"),
                 "password",
@@ -172,15 +168,11 @@ def password_reset_form() -> rx.Component:
 
 
 def password_reset_confirm_form() -> rx.Component:
-    login = rx.link(
-        message("login_title"), href=auth_settings()["LOGIN_URL"], id="reset-confirm-login-link"
-    )
+    login = rx.link(message("login_title"), href=auth_settings()["LOGIN_URL"], id="reset-confirm-login-link")
     error = DjangoAuthState.reset_confirm_error
     return rx.cond(
         DjangoAuthState.reset_done,
-        rx.vstack(
-            rx.callout(message("reset_done"), color_scheme="green", id="reset-confirm-done"), login
-        ),
+        rx.vstack(rx.callout(message("reset_done"), color_scheme="green", id="reset-confirm-done"), login),
         rx.cond(
             DjangoAuthState.reset_link_valid,
             _form(
