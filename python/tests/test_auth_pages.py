@@ -116,6 +116,26 @@ def test_the_apps_own_pages_win() -> None:
     assert app._unevaluated_pages["login"].component is my_login
 
 
+def test_a_layout_frames_every_page() -> None:
+    app = fresh_app()
+
+    def framed(content: rx.Component) -> rx.Component:
+        return rx.box(rx.text("the app's nav"), content, id="app-frame")
+
+    added = add_auth_pages(app, layout=framed)
+    assert len(added) == 4
+    for route, form in [
+        ("login", "login-form"),
+        ("register", "register-form"),
+        ("password-reset", "reset-form"),
+        ("password-reset/confirm/[uid]/[key]", "reset-confirm-form"),
+    ]:
+        page = app._unevaluated_pages[route]
+        rendered = str(page.component().render())
+        assert '"app-frame"' in rendered and f'"{form}"' in rendered, route
+    assert app._unevaluated_pages["login"].on_load == DjangoAuthState.on_load_login
+
+
 @pytest.mark.parametrize(
     ("page", "ids"),
     [

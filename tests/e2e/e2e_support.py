@@ -17,6 +17,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts"
+# The demo's pages as the browser tests leave them, to look at (`screenshot`).
+SCREENSHOTS = REPO / "target" / "screenshots"
 CHROMIUM = os.environ.get("REFLEX_DJANGO_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -80,6 +82,12 @@ def signed_in_as(page) -> str:
         "() => { const e = document.querySelector('#signed-in-as'); return e && e.textContent.length > 0 }"
     )
     return page.inner_text("#signed-in-as")
+
+
+def screenshot(page, name: str) -> None:
+    """Saves the whole of `page` as SCREENSHOTS/<name>.png, animations finished."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, animations="disabled")
 
 
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):

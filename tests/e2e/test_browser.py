@@ -1,6 +1,7 @@
 """In headless Chromium, on a project made by `init` and served by `run`: the home page
 says who is signed in (the event bridge reads Django's session over the WebSocket),
-the admin works through both public ports, and a note added there appears."""
+the admin works through both public ports, and a note added there appears. The admin's
+colour theme and the app's stay apart (both live in this origin's localStorage)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 
 import pytest
 
-from e2e_support import signed_in_as, wait_for
+from e2e_support import screenshot, signed_in_as, wait_for
 
 
 @pytest.mark.parametrize("port", ["app", "front_door"])
@@ -16,6 +17,8 @@ def test_admin_login_is_seen_by_the_reflex_app(stack, page, admin_password, port
     base = stack.app_url if port == "app" else stack.front_door_url
     sockets = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
 
     page.goto(f"{base}/")
     assert signed_in_as(page) == "anonymous"
@@ -32,6 +35,7 @@ def test_admin_login_is_seen_by_the_reflex_app(stack, page, admin_password, port
     assert page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor") != "rgba(0, 0, 0, 0)"
     session = next(c for c in page.context.cookies() if c["name"] == "sessionid")
     assert session["httpOnly"]
+    screenshot(page, f"admin-{port}")
 
     page.goto(f"{base}/")
     wait_for(lambda: signed_in_as(page) == "admin", 20, "the home page to show the admin")
@@ -54,3 +58,20 @@ def test_admin_login_is_seen_by_the_reflex_app(stack, page, admin_password, port
     wait_for(lambda: signed_in_as(page) == "admin", 20, "the home page")
     count = int(page.inner_text("#note-count").split()[0])
     assert count >= 1
+    wait_for(lambda: page.inner_text("#nav-user") == "admin", 20, "the nav bar to show the admin")
+
+    # The admin's theme toggle works and keeps its choice under its own key; the app's
+    # colour mode stays as the app left it. Neither ever saw the other's value.
+    app_theme = page.evaluate("localStorage.getItem('theme')")
+    assert app_theme in ("light", "dark", "system"), app_theme
+    page.goto(f"{base}/admin/")
+    before = page.evaluate("document.documentElement.dataset.theme")
+    page.click("#header .theme-toggle")
+    after = page.evaluate("document.documentElement.dataset.theme")
+    assert before == "auto" and after in ("light", "dark"), (before, after)
+    page.goto(f"{base}/")
+    wait_for(lambda: signed_in_as(page) == "admin", 20, "the home page")
+    assert page.evaluate("localStorage.getItem('django-admin-theme')") == after
+    assert page.evaluate("localStorage.getItem('theme')") == app_theme
+    clashes = [e for e in errors if "invalid theme mode" in e.lower() or "invalid color mode" in e.lower()]
+    assert not clashes, clashes

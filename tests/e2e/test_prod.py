@@ -175,3 +175,9 @@ def test_the_reflex_page_shows_the_admin_after_login(prod, page, admin_password)
     assert page.evaluate("getComputedStyle(document.querySelector('#header')).backgroundColor") != "rgba(0, 0, 0, 0)"
     page.goto(f"{prod.app_url}/")
     wait_for(lambda: signed_in_as(page) == "admin", 20, "the home page to show the admin")
+
+    # A path the app does not have: its own 404 page (nav bar and all), status 404.
+    answer = page.goto(f"{prod.app_url}/no/such/page")
+    assert answer is not None and answer.status == 404
+    page.locator("#not-found").wait_for()
+    wait_for(lambda: page.inner_text("#nav-user") == "admin", 20, "the nav bar to show the admin")

@@ -2,10 +2,12 @@
 
 app = rx.App()
 add_auth_pages(app)   # /login, /register, /password-reset, /password-reset/confirm/[uid]/[key]
+add_auth_pages(app, layout=my_layout)   # the same pages inside the app's own frame
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -28,9 +30,15 @@ __all__ = ["add_auth_pages", "autoload"]
 _NO_REFERRER = [{"name": "referrer", "content": "no-referrer"}]
 
 
-def add_auth_pages(app: rx.App, *, settings: AuthSettings | None = None) -> list[str]:
+def add_auth_pages(
+    app: rx.App,
+    *,
+    settings: AuthSettings | None = None,
+    layout: Callable[[rx.Component], rx.Component] | None = None,
+) -> list[str]:
     """Add the enabled canned pages to `app`; routes the app already has (your own
-    pages) are skipped. Returns the routes added.
+    pages) are skipped. Returns the routes added. `layout`, when given, is called with
+    each page's content and returns the whole page (the app's nav bar around it, say).
 
     Sign-in always (when `ENABLED`); registration with `SIGNUP_ENABLED`; the two
     reset pages with `PASSWORD_RESET_ENABLED`. `settings` (default:
@@ -77,9 +85,20 @@ def add_auth_pages(app: rx.App, *, settings: AuthSettings | None = None) -> list
         if _route_key(route) in taken:
             continue
         extra: dict[str, Any] = {"meta": meta} if meta else {}
-        app.add_page(component, route=route, title=title, on_load=on_load, **extra)
+        page = _laid_out(component, layout) if layout else component
+        app.add_page(page, route=route, title=title, on_load=on_load, **extra)
         added.append(route)
     return added
+
+
+def _laid_out(
+    page: Callable[[], rx.Component], layout: Callable[[rx.Component], rx.Component]
+) -> Callable[[], rx.Component]:
+    @functools.wraps(page)
+    def laid_out() -> rx.Component:
+        return layout(page())
+
+    return laid_out
 
 
 def autoload() -> list[str]:
