@@ -81,7 +81,7 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
                     proxy_port = (config.proxy.host.clone(), config.proxy.port.0);
                     frontend_port = config.reflex.frontend_port.0;
                     let report = python::find(&project, &resolved).and_then(|py| {
-                        let env = child_env::contract_for(&resolved, mode.name());
+                        let env = child_env::contract_for(&resolved, mode);
                         let django = resolved.config.settings_module.is_some();
                         probe::probe(&py, &project.root, &env, django).map(|r| (py, r))
                     });

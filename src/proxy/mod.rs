@@ -65,6 +65,7 @@ pub mod frontend;
 mod headers;
 mod health;
 mod hot;
+mod lifetime;
 mod pages;
 mod replay;
 pub mod routes;

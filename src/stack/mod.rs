@@ -15,28 +15,13 @@ use std::path::{Path, PathBuf};
 use crate::build::Stamp;
 use crate::config::{Port, Resolved, Source, env_var_name};
 use crate::error::{Context, Error, Result};
+pub use crate::mode::Mode;
 use crate::project::Project;
 use crate::proxy::routes::{Prefix, RouteTable};
 use crate::python::probe::{self, Report};
 use crate::python::{self, Python};
 use crate::{bun, child_env, ports};
 use audit::{Finding, Severity};
-
-/// Development (dev servers, reloads) or production (the build, workers, the audit).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Dev,
-    Prod,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Dev => "dev",
-            Mode::Prod => "prod",
-        }
-    }
-}
 
 /// Every port of the stack: the public ones and the internal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -105,7 +90,7 @@ impl Stack {
             None
         };
         // Django's settings may follow the mode; the probe sees what the children will.
-        let mut child_env = child_env::contract_for(&resolved, mode.name());
+        let mut child_env = child_env::contract_for(&resolved, mode);
         child_env.extend(bun.as_ref().and_then(bun::Bun::path_env));
         let report = probe::probe(&python, &project.root, &child_env, true)?;
         let django_settings = report.django_settings()?.clone();
@@ -332,15 +317,6 @@ fn app_url(resolved: &Resolved, mode: Mode, ports: &Ports) -> String {
     }
 }
 
-/// The backend address a build without the same-origin patch bakes in: `public_url`,
-/// else the front door on localhost (the browser swaps in the page's host name).
-pub fn build_api_url(resolved: &Resolved) -> String {
-    match &resolved.config.public_url {
-        Some(url) => url.origin(),
-        None => format!("http://localhost:{}", resolved.config.proxy.port),
-    }
-}
-
 /// Worker processes for Django in production: `django.workers`, else one per CPU.
 pub fn django_workers(resolved: &Resolved) -> u32 {
     resolved.config.django.workers.map_or_else(
@@ -374,7 +350,7 @@ pub fn production_checks(
                 .hint("run `reflex-django build` again (it runs collectstatic)"));
             }
         }
-        let serves = build_api_url(resolved);
+        let serves = crate::build::api_url(resolved);
         if !stamp.same_origin && stamp.api_url != serves {
             return Err(Error::new(format!(
                 "the build's frontend talks to {}, but this run is reached at {serves}",
