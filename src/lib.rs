@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod error;
 pub mod hash;
 pub mod mode;
+pub mod platform;
 pub mod ports;
 pub mod prefix;
 pub mod progress;

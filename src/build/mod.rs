@@ -341,6 +341,6 @@ fn tally(dir: &Path, compressed: precompress::Summary) -> Result<Tally> {
 /// Flushes the file system that holds `root`; written files survive a crash.
 fn sync(root: &Path) {
     if let Ok(dir) = std::fs::File::open(root) {
-        let _ = nix::unistd::syncfs(&dir);
+        crate::platform::sync_filesystem(&dir);
     }
 }

@@ -188,7 +188,7 @@ impl Default for Limits {
 /// Binds the front door's public address, with a hint when the port is taken.
 pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
     TcpListener::bind((host, port)).await.map_err(|e| {
-        let holder = crate::ports::holder_of(port)
+        let holder = crate::platform::port_holder(port)
             .map(|h| format!(" (held by {h})"))
             .unwrap_or_default();
         Error::new(format!(

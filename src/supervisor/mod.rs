@@ -28,6 +28,10 @@
 //! A process that clears its environment *and* leaves the group while its parent is
 //! already dead escapes 2 and 4; no tool we start does that.
 //!
+//! What these measures need from the operating system (the process table, other
+//! processes' environments, the subreaper, the parent-death signal, the guardian's
+//! pipe) comes from [`crate::platform`], Linux's in `/proc` and `prctl`.
+//!
 //! # Use
 //! ```no_run
 //! # async fn demo(django: reflex_django::supervisor::ChildSpec) -> reflex_django::error::Result<()> {
@@ -208,7 +212,7 @@ impl Supervisor {
     /// Becomes the subreaper, starts the guardian and the signal handling. Must run
     /// inside a tokio runtime with I/O and time enabled.
     pub async fn start(options: Options) -> Result<Supervisor> {
-        spawn::become_subreaper().map_err(|e| {
+        crate::platform::become_subreaper().map_err(|e| {
             Error::new("cannot become the reaper of the children's processes").cause(e)
         })?;
         let session = Session::generate();
