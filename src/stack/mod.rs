@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod console;
 pub mod django;
+pub mod front_door;
 pub mod live;
 pub mod noise;
 pub mod reflex;
+pub mod supervision;
 
 use std::path::{Path, PathBuf};
 
