@@ -154,12 +154,12 @@ fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     // Collect and compile with the settings production will run with.
     let mut env = child_env::contract_for(resolved, Mode::Prod);
     let report = probe::probe(&python, &project.root, &env, true)?;
-    report.require_django_and_reflex(&python.path)?;
+    report.require_django_and_reflex()?;
     let has_plugin = report
         .package("reflex_django")
         .is_some_and(|p| p.importable);
-    let settings = report.django_settings()?.clone();
-    if std::env::var_os("REFLEX_USE_NPM").is_none() {
+    let settings = report.django_settings(resolved)?.clone();
+    if bun::wanted() {
         env.extend(bun::find()?.path_env());
     }
     Ok(Checked {
