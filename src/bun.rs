@@ -40,6 +40,11 @@ pub fn shared_install() -> Option<PathBuf> {
     Some(cache.join("reflex-django/bun/node_modules/.bin/bun"))
 }
 
+/// Whether Reflex uses bun: unless `REFLEX_USE_NPM` asks it for npm.
+pub fn wanted() -> bool {
+    std::env::var_os("REFLEX_USE_NPM").is_none()
+}
+
 /// Finds bun as Reflex does (its own install under `REFLEX_DIR`, then `PATH`), then in
 /// the shared install a new shell has not put on `PATH`; checks the version.
 pub fn find() -> Result<Bun, Error> {

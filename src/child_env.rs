@@ -2,6 +2,7 @@
 //! top of the environment reflex-django was started with.
 
 use crate::config::{Resolved, env_var_name};
+use crate::mode::Mode;
 
 /// Variables to set for a child: the env file's values (the environment wins), the
 /// settings module, unbuffered Python output, and the resolved prefixes so Django's
@@ -49,9 +50,9 @@ pub fn contract(resolved: &Resolved) -> Vec<(String, String)> {
 /// DEBUG off in production.
 pub const MODE_VAR: &str = "REFLEX_DJANGO_ENV";
 
-/// [`contract`] for a run, a build or a check in `mode` (`dev`, `prod`).
-pub fn contract_for(resolved: &Resolved, mode: &str) -> Vec<(String, String)> {
+/// [`contract`] for a run, a build or a check in `mode`.
+pub fn contract_for(resolved: &Resolved, mode: Mode) -> Vec<(String, String)> {
     let mut vars = contract(resolved);
-    vars.push((MODE_VAR.into(), mode.into()));
+    vars.push((MODE_VAR.into(), mode.name().into()));
     vars
 }

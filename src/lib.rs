@@ -12,6 +12,8 @@ pub mod config;
 pub mod deploy;
 pub mod error;
 pub mod hash;
+pub mod mode;
+pub mod platform;
 pub mod ports;
 pub mod prefix;
 pub mod progress;

@@ -11,6 +11,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use crate::config::Resolved;
 use crate::error::{Context, Error, Result};
+use crate::mode::Mode;
 use crate::progress::{self, Step};
 use crate::project::Project;
 use crate::python::Python;
@@ -26,6 +27,15 @@ const SAME_ORIGIN_FLAG: &str = "REFLEX_DJANGO_SAME_ORIGIN";
 /// A name only its patch of Reflex's `getBackendURL` puts in the bundle: found there,
 /// it proves the patch took effect (`reflex_django.build.BUNDLE_MARK`).
 const SAME_ORIGIN_MARK: &str = "__reflexDjangoSameOrigin";
+
+/// The backend address a build without the same-origin patch bakes in: `public_url`,
+/// else the front door on localhost (the browser swaps in the page's host name).
+pub fn api_url(resolved: &Resolved) -> String {
+    match &resolved.config.public_url {
+        Some(url) => url.origin(),
+        None => format!("http://localhost:{}", resolved.config.proxy.port),
+    }
+}
 
 /// What a build made, for the summary.
 #[derive(Debug)]
@@ -74,7 +84,7 @@ pub fn build(project: &Project, resolved: &Resolved) -> Result<Built> {
 
     // Taken before the export reads them: an edit made during the build makes it stale.
     let sources = stamp::fingerprint(project)?;
-    let api_url = crate::stack::build_api_url(resolved);
+    let api_url = api_url(resolved);
     export_frontend(project, &python, &env, &api_url, has_plugin)?;
     let frontend_dir = project.root.join(FRONTEND_DIR);
     let same_origin = bundle_mentions(&frontend_dir.join("assets"), SAME_ORIGIN_MARK);
@@ -142,14 +152,14 @@ struct Checked {
 fn check(project: &Project, resolved: &Resolved) -> Result<Checked> {
     let python = python::find(project, resolved)?;
     // Collect and compile with the settings production will run with.
-    let mut env = child_env::contract_for(resolved, crate::stack::Mode::Prod.name());
+    let mut env = child_env::contract_for(resolved, Mode::Prod);
     let report = probe::probe(&python, &project.root, &env, true)?;
-    report.require_django_and_reflex(&python.path)?;
+    report.require_django_and_reflex()?;
     let has_plugin = report
         .package("reflex_django")
         .is_some_and(|p| p.importable);
-    let settings = report.django_settings()?.clone();
-    if std::env::var_os("REFLEX_USE_NPM").is_none() {
+    let settings = report.django_settings(resolved)?.clone();
+    if bun::wanted() {
         env.extend(bun::find()?.path_env());
     }
     Ok(Checked {
@@ -331,6 +341,6 @@ fn tally(dir: &Path, compressed: precompress::Summary) -> Result<Tally> {
 /// Flushes the file system that holds `root`; written files survive a crash.
 fn sync(root: &Path) {
     if let Ok(dir) = std::fs::File::open(root) {
-        let _ = nix::unistd::syncfs(&dir);
+        crate::platform::sync_filesystem(&dir);
     }
 }

@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 use crate::project::Project;
 use crate::proxy::routes::RouteTable;
 use crate::python::{self, probe};
+use crate::stack::static_prefix;
 
 #[derive(Debug, Args)]
 pub struct DeployArgs {
@@ -230,22 +231,10 @@ fn relative_to(root: &Path, out: &Path) -> Result<String> {
 fn served_files(project: &Project, resolved: &crate::config::Resolved) -> Result<Files> {
     let python = python::find(project, resolved)?;
     let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
-    let settings = match report.django {
-        Some(probe::DjangoFacts::Loaded(settings)) => settings,
-        Some(probe::DjangoFacts::Failed { error }) => {
-            return Err(
-                Error::new(format!("Django's settings did not load: {error}"))
-                    .hint("run `reflex-django doctor`"),
-            );
-        }
-        None => {
-            return Err(
-                Error::new("Django is not installed in the project's Python")
-                    .hint("run `reflex-django doctor`"),
-            );
-        }
-    };
-    let static_prefix = crate::stack::static_prefix(resolved, Some(&settings))?.map(|(p, _)| p);
+    let settings = report
+        .django_settings(resolved)
+        .map_err(|e| e.hint("run `reflex-django doctor`"))?;
+    let static_prefix = static_prefix::resolve(resolved, Some(settings))?.map(|(p, _)| p);
     let no_files = |what: &str| {
         Error::new(format!("--serve-files needs {what}"))
             .hint("run `reflex-django build` first, or leave out --serve-files (the replicas serve the files)")

@@ -9,12 +9,13 @@ use clap::Args;
 use owo_colors::OwoColorize;
 
 use super::GlobalArgs;
-use crate::config::DjangoServer;
+use crate::config::{Config, Resolved};
 use crate::error::Error;
-use crate::python::probe::{self, DjangoFacts, Report};
+use crate::python::{self, probe, probe::Report};
+use crate::stack::Mode;
 use crate::stack::audit::Severity;
-use crate::stack::{self, Mode};
-use crate::{bun, child_env, ports, python};
+use crate::stack::django::Server;
+use crate::stack::preflight;
 
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
@@ -44,10 +45,12 @@ impl Check {
 pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCode> {
     let mode = if args.prod { Mode::Prod } else { Mode::Dev };
     let mut checks = Vec::new();
-    let mut proxy_port = (String::from("127.0.0.1"), 8000);
-    let mut frontend_port = 3000;
+    // The ports checked when the configuration cannot be read: the defaults.
+    let mut public = preflight::public_ports(&Config::default(), mode);
     // A `run` serving this project holds its ports: that is no conflict.
     let mut running = None;
+    // Asked first, as `run` does: its directory goes on the probe's PATH.
+    let bun = preflight::bun(mode);
 
     match global.project() {
         Err(e) => checks.push(Check::new("project", Err(e))),
@@ -80,23 +83,20 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
                 Err(e) => checks.push(Check::new("configuration", Err(e))),
                 Ok(resolved) => {
                     checks.push(Check::new("configuration", Ok("valid".into())));
-                    let config = &resolved.config;
-                    proxy_port = (config.proxy.host.clone(), config.proxy.port.0);
-                    frontend_port = config.reflex.frontend_port.0;
+                    public = preflight::public_ports(&resolved.config, mode);
+                    let bun = bun.as_ref().ok().and_then(Option::as_ref);
                     let report = python::find(&project, &resolved).and_then(|py| {
-                        let env = child_env::contract_for(&resolved, mode.name());
-                        let django = resolved.config.settings_module.is_some();
-                        probe::probe(&py, &project.root, &env, django).map(|r| (py, r))
+                        preflight::probe(&project, &resolved, mode, &py, bun)
+                            .map(|(_, report)| (py, report))
                     });
                     match report {
                         Err(e) => checks.push(Check::new("python", Err(e))),
                         Ok((py, report)) => {
                             checks.push(python_check(&py, &report));
-                            checks.extend(package_checks(&report, config.django.server));
-                            checks.push(settings_check(&resolved, &report));
-                            if let (Mode::Prod, Some(DjangoFacts::Loaded(settings))) =
-                                (mode, &report.django)
-                            {
+                            checks.extend(package_checks(&resolved, &report, mode));
+                            let settings = report.django_settings(&resolved);
+                            checks.push(settings_check(&resolved, settings.clone()));
+                            if let (Mode::Prod, Ok(settings)) = (mode, settings) {
                                 checks.extend(production_checks(&project, &resolved, settings));
                             }
                         }
@@ -107,12 +107,12 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
     }
     // Production needs bun to build only, not to run.
     if mode == Mode::Dev {
-        checks.push(Check::new(
-            "bun",
-            bun::find().map(|b| format!("{} at {}", b.version, b.path.display())),
-        ));
+        let found = bun.map(|bun| match bun {
+            Some(b) => format!("{} at {}", b.version, b.path.display()),
+            None => "not needed: REFLEX_USE_NPM is set".into(),
+        });
+        checks.push(Check::new("bun", found));
     }
-    let (host, port) = proxy_port;
     let ours = |port: u16| {
         running
             .as_ref()
@@ -124,28 +124,25 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
                 )
             })
     };
-    checks.push(Check::new(
-        "front door port",
-        match ours(port) {
+    let distinct = preflight::distinct(&public);
+    for (i, port) in public.iter().enumerate() {
+        let (name, free) = match i {
+            0 => (
+                "front door port",
+                format!("{}:{} is free", port.host, port.port),
+            ),
+            _ => ("frontend port", format!("{} is free", port.port)),
+        };
+        let outcome = match ours(port.port) {
             Some(served) => Ok(served),
-            None => ports::ensure_free(&host, port, "the front door", "--port")
-                .map(|_| format!("{host}:{port} is free")),
-        },
-    ));
-    if mode == Mode::Dev {
-        checks.push(Check::new(
-            "frontend port",
-            match ours(frontend_port) {
-                Some(served) => Ok(served),
-                None => ports::ensure_free(
-                    "0.0.0.0",
-                    frontend_port,
-                    "Reflex's frontend",
-                    "--frontend-port",
-                )
-                .map(|_| format!("{frontend_port} is free")),
-            },
-        ));
+            // A clash is the second port's problem.
+            None if i > 0 => distinct
+                .clone()
+                .and_then(|()| port.ensure_free())
+                .map(|()| free),
+            None => port.ensure_free().map(|()| free),
+        };
+        checks.push(Check::new(name, outcome));
     }
 
     let mut out = anstream::stdout().lock();
@@ -183,11 +180,11 @@ pub fn run(global: &GlobalArgs, args: DoctorArgs) -> crate::error::Result<ExitCo
 /// The build and the production audit, as `run --env prod` sees them.
 fn production_checks(
     project: &crate::project::Project,
-    resolved: &crate::config::Resolved,
+    resolved: &Resolved,
     settings: &probe::Settings,
 ) -> Vec<Check> {
-    let workers = stack::django_workers(resolved);
-    let (stamp, findings) = stack::production_checks(project, resolved, settings, workers);
+    let workers = preflight::django_workers(resolved, Mode::Prod);
+    let (stamp, findings) = preflight::production(project, resolved, settings, workers);
     let mut checks = vec![Check::new(
         "build",
         stamp.map(|s| {
@@ -240,67 +237,40 @@ fn python_check(py: &python::Python, report: &Report) -> Check {
     }
 }
 
-fn package_checks(report: &Report, server: DjangoServer) -> Vec<Check> {
-    let installed = |module: &str| {
-        report
-            .package(module)
-            .filter(|p| p.importable)
-            .map(|p| p.version.clone().unwrap_or_else(|| "installed".into()))
-    };
-    let missing = |what: &str, dist: &str| {
-        Error::new(format!("{what} in this Python")).hint(format!(
-            "{} -m pip install {dist}",
-            report.executable.display()
-        ))
-    };
-    let require = |name: &'static str, module: &str, dist: &str| {
-        Check::new(
-            name,
-            installed(module).ok_or_else(|| missing(&format!("{module} is not installed"), dist)),
-        )
-    };
-    let server_check = match server {
-        DjangoServer::Runserver => Ok("runserver (Django's own)".to_string()),
-        DjangoServer::Uvicorn => installed("uvicorn")
-            .map(|v| format!("uvicorn {v}"))
-            .ok_or_else(|| missing("uvicorn is not installed", "uvicorn")),
-        DjangoServer::Granian => installed("granian")
-            .map(|v| format!("granian {v}"))
-            .ok_or_else(|| missing("granian is not installed", "granian")),
-        DjangoServer::Auto => installed("uvicorn")
-            .map(|v| format!("uvicorn {v}"))
-            .or_else(|| installed("granian").map(|v| format!("granian {v}")))
-            .ok_or_else(|| missing("neither uvicorn nor granian is installed", "uvicorn")),
-    };
+/// The packages `run` needs, the server that runs Django (as `run` picks it), and the
+/// plugin's package.
+fn package_checks(resolved: &Resolved, report: &Report, mode: Mode) -> Vec<Check> {
+    let server =
+        preflight::django_server(&resolved.config, report, mode).and_then(|server| match server {
+            Server::Runserver => Ok("runserver (Django's own)".to_string()),
+            _ => report
+                .require(server.name(), server.name())
+                .map(|v| format!("{} {v}", server.name())),
+        });
     vec![
-        require("django", "django", "django"),
-        require("reflex", "reflex", "reflex"),
-        Check::new("asgi server", server_check),
-        require("reflex_django", "reflex_django", "reflex-django"),
+        Check::new("django", report.require("django", "django")),
+        Check::new("reflex", report.require("reflex", "reflex")),
+        Check::new("asgi server", server),
+        Check::new(
+            "reflex_django",
+            report.require("reflex_django", "reflex-django"),
+        ),
     ]
 }
 
-fn settings_check(resolved: &crate::config::Resolved, report: &Report) -> Check {
-    let settings = match resolved.settings_module() {
-        Ok(s) => s,
-        Err(e) => return Check::new("settings", Err(e)),
-    };
-    let outcome = match &report.django {
-        Some(DjangoFacts::Loaded(facts)) => Ok(format!(
-            "{settings} ({}) loads; DEBUG {}, STATIC_URL {}",
+fn settings_check(resolved: &Resolved, settings: Result<&probe::Settings, Error>) -> Check {
+    let outcome = settings.map(|facts| {
+        format!(
+            "{} ({}) loads; DEBUG {}, STATIC_URL {}",
+            resolved
+                .config
+                .settings_module
+                .as_deref()
+                .unwrap_or_default(),
             resolved.sources.settings_module,
             if facts.debug { "on" } else { "off" },
             facts.static_url
-        )),
-        Some(DjangoFacts::Failed { error }) => Err(Error::new(format!(
-            "{settings} (from {}) does not load: {error}",
-            resolved.sources.settings_module
-        ))
-        .hint(
-            "run `reflex-django check` to see Django's full error, and check that the module \
-             path is importable from the project root",
-        )),
-        None => Err(Error::new("Django's settings were not checked")),
-    };
+        )
+    });
     Check::new("settings", outcome)
 }

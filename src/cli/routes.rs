@@ -9,12 +9,11 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::GlobalArgs;
-use crate::child_env;
 use crate::config::{Resolved, Source};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::project::Project;
 use crate::proxy::routes::{Prefix, RouteTable};
-use crate::python::{self, probe};
+use crate::stack::static_prefix;
 
 #[derive(Debug, Args)]
 pub struct RoutesArgs {
@@ -192,35 +191,13 @@ pub fn run(global: &GlobalArgs, args: RoutesArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The static prefix and its source; asks Django (a Python call that loads the
-/// project's settings) only when `prefixes.static` is not set.
-pub(crate) fn static_prefix(
-    project: &Project,
-    resolved: &Resolved,
-) -> Result<Option<(Prefix, Source)>> {
-    if resolved.config.prefixes.static_.is_some() {
-        return crate::stack::static_prefix(resolved, None);
-    }
-    let python = python::find(project, resolved)?;
-    let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
-    match report.django {
-        Some(probe::DjangoFacts::Loaded(settings)) => {
-            crate::stack::static_prefix(resolved, Some(&settings))
-        }
-        Some(probe::DjangoFacts::Failed { error }) => Err(Error::new(format!(
-            "Django's settings did not load: {error}"
-        ))
-        .hint("run `reflex-django doctor`, or set `prefixes.static` in reflex-django.yaml")),
-        None => Ok(None),
-    }
-}
-
-/// [`static_prefix`] for a report: a problem becomes a note instead of a failure.
+/// The static prefix and its source ([`static_prefix::find`]); a problem becomes a note
+/// instead of a failure.
 fn static_prefix_or_note(
     project: &Project,
     resolved: &Resolved,
 ) -> (Option<(Prefix, Source)>, Vec<String>) {
-    match static_prefix(project, resolved) {
+    match static_prefix::find(project, resolved) {
         Ok(found) => (found, Vec::new()),
         Err(e) => {
             let mut text = format!("the static prefix is unknown: {}", e.message());

@@ -1,7 +1,6 @@
 //! `reflex-django run`: Django and Reflex behind the front door, as a dev stack or
 //! (`--env prod`, after `build`) as the production server of the app.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,15 +9,14 @@ use clap::Args;
 use owo_colors::OwoColorize;
 
 use super::GlobalArgs;
-use crate::config::{Config, FlagValue};
+use crate::config::FlagValue;
 use crate::error::{Context, Error, Result};
-use crate::proxy::{self, FrontDoor, Frontend, HeaderValue, Limits, Pages, Upstream};
+use crate::proxy;
 use crate::stack::console::Console;
+use crate::stack::front_door::{self, States};
+use crate::stack::supervision::{availability, supervisor_options};
 use crate::stack::{Mode, Stack, django, live, reflex};
-use crate::supervisor::{
-    AliveCheck, ChildSpec, Expect, LineHook, Options, Probe, Startup, State, Supervisor, Watch,
-    human,
-};
+use crate::supervisor::{Startup, State, Supervisor, human};
 use crate::vite::{self, KeeperEvent, ViteRules};
 
 #[derive(Debug, Args)]
@@ -108,12 +106,7 @@ pub fn run(global: &GlobalArgs, args: RunArgs) -> Result<ExitCode> {
 
 async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<ExitCode> {
     let config = &stack.resolved.config;
-    let supervisor = Supervisor::start(Options {
-        shutdown: config.shutdown.clone(),
-        exit_on_crash,
-        ..Options::default()
-    })
-    .await?;
+    let supervisor = Supervisor::start(supervisor_options(config, exit_on_crash)).await?;
     let console = Arc::new(Console::new(
         supervisor.log().clone(),
         &stack.project.root,
@@ -145,55 +138,22 @@ async fn serve(stack: Stack, exit_on_crash: bool, started: Instant) -> Result<Ex
         Mode::Prod => None,
     };
 
-    // Opened before anything starts: a broken build is an error, not a half-started run.
-    let built =
-        match &stack.build {
-            Some(build) => {
-                let dir = stack.project.root.join(crate::build::FRONTEND_DIR);
-                Some(Frontend::new(&dir, &build.routes).with_context(|| {
-                    format!("cannot open the built frontend in {}", dir.display())
-                })?)
-            }
-            None => None,
-        };
+    let built = front_door::open_build(&stack)?;
 
     let mut news = supervisor.subscribe();
     console.starting("django");
     console.starting("reflex");
     // Shared with Django only: it believes forwarded headers from the front door alone.
     let django_key = crate::random::hex_token::<16>()?;
-    let django = supervisor.spawn(django_spec(&stack, &console, &django_key)?)?;
-    let reflex = supervisor.spawn(reflex_spec(&stack, &console))?;
+    let django = supervisor.spawn(django::child(&stack, &console, &django_key)?)?;
+    let reflex = supervisor.spawn(reflex::child(&stack, &console))?;
     let _live = live::LiveRun::record(&stack)?;
 
-    let local = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let pages = match (built, stack.ports.frontend) {
-        // Pages come from the build, served from disk.
-        (Some(frontend), _) => Pages::Built(frontend),
-        // Pages come from Reflex's dev server, so the front door serves the whole app.
-        (None, Some(frontend)) => {
-            Pages::DevServer(Upstream::new("reflex", local(frontend), reflex.state()))
-        }
-        (None, None) => Pages::Backend,
+    let states = States {
+        django: availability(django.state()),
+        reflex: availability(reflex.state()),
     };
-
-    let front_door = FrontDoor {
-        table: stack.table.clone(),
-        django: Upstream::new("django", local(stack.ports.django), django.state()),
-        reflex: Upstream::new("reflex", local(stack.ports.reflex_backend), reflex.state()),
-        pages,
-        hold_timeout: config.proxy.hold_timeout.0,
-        trusted_proxies: config.proxy.trusted_proxies.iter().map(|c| c.0).collect(),
-        public_host: public_host(&stack),
-        django_key: HeaderValue::try_from(django_key).ok(),
-        limits: Limits {
-            upstream_timeout: config.proxy.upstream_timeout.0,
-            body_idle_timeout: config.proxy.body_timeout.0,
-            drain_delay: config.shutdown.drain_delay.0,
-            shutdown_grace: config.shutdown.grace.0,
-            ..Limits::default()
-        },
-    };
+    let front_door = front_door::plan(&stack, states, built, &django_key);
     let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
     let proxy_task = tokio::spawn(proxy::serve(listener, front_door, async {
         let _ = proxy_stopped.await;
@@ -364,143 +324,4 @@ fn reflex_workers(stack: &Stack) -> String {
     } else {
         "1 worker (Reflex keeps its state on disk; set REFLEX_REDIS_URL for more)".into()
     }
-}
-
-/// The authority of the app's public address (`localhost:8000`, `example.com`).
-fn public_host(stack: &Stack) -> HeaderValue {
-    let url = stack.app_url();
-    let authority = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
-    HeaderValue::from_str(authority.trim_end_matches('/'))
-        .unwrap_or_else(|_| HeaderValue::from_static("localhost"))
-}
-
-fn django_spec(stack: &Stack, console: &Console, key: &str) -> Result<ChildSpec> {
-    let mut plan = django::plan(stack, stack.django_server, stack.ports.django)?;
-    plan.env
-        .push((django::FRONT_DOOR_KEY_VAR.into(), key.into()));
-    let config = &stack.resolved.config;
-    // Under uvicorn and granian our ASGI module answers the check itself, so Django
-    // logs no `Not Found` for it; `runserver` is only asked whether it listens.
-    let (ready, alive) = match stack.django_server {
-        django::Server::Runserver => (Probe::Tcp { port: plan.port }, None),
-        _ => {
-            let probe = Probe::Http {
-                port: plan.port,
-                path: django::ALIVE_PATH.into(),
-                expect: Expect::Body("alive".into()),
-            };
-            (probe.clone(), alive_check(config, probe))
-        }
-    };
-    Ok(ChildSpec {
-        args: plan.args,
-        env: plan.env,
-        cwd: Some(stack.project.root.clone()),
-        ready,
-        alive,
-        ready_timeout: config.django.startup_timeout,
-        restart: config.restart.clone(),
-        // Production code does not change under a running server.
-        watch: (stack.mode == Mode::Dev).then(|| Watch {
-            paths: stack.django_watch_paths(),
-            include: vec!["*.py".into(), "*.html".into()],
-            ignore: django_watch_ignores(stack),
-        }),
-        on_line: Some(console.hook("django", None)),
-        ..ChildSpec::new("django", plan.program)
-    })
-}
-
-/// The liveness checks of `liveness:` with `probe`; none when `failures` is 0.
-fn alive_check(config: &Config, probe: Probe) -> Option<AliveCheck> {
-    let liveness = &config.liveness;
-    (liveness.failures > 0).then_some(AliveCheck {
-        probe,
-        every: liveness.every,
-        timeout: liveness.timeout,
-        failures: liveness.failures,
-    })
-}
-
-fn django_watch_ignores(stack: &Stack) -> Vec<String> {
-    let mut ignore: Vec<String> = [
-        ".web/",
-        ".git/",
-        ".venv/",
-        "venv/",
-        "node_modules/",
-        "__pycache__/",
-        "*.pyc",
-        "*.sqlite3",
-        "*.sqlite3-journal",
-    ]
-    .into_iter()
-    .map(String::from)
-    .collect();
-    if let Ok(Some(app)) = stack.project.reflex_app_dir() {
-        ignore.push(app.to_string_lossy().into_owned());
-    }
-    let settings = &stack.django_settings;
-    ignore.extend(
-        settings
-            .sqlite_files
-            .iter()
-            .chain(settings.media_root.iter())
-            .map(|p| p.to_string_lossy().into_owned()),
-    );
-    ignore
-}
-
-fn reflex_spec(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
-    let plan = reflex::plan(stack);
-    let config = &stack.resolved.config;
-    let backend = Probe::Http {
-        port: stack.ports.reflex_backend,
-        path: "/ping".into(),
-        expect: Expect::Body("\"pong\"".into()),
-    };
-    let alive = alive_check(config, backend.clone());
-    let ready = match stack.ports.frontend {
-        Some(port) => Probe::All(vec![
-            backend,
-            Probe::Http {
-                port,
-                path: "/".into(),
-                expect: Expect::Html,
-            },
-        ]),
-        None => backend,
-    };
-    ChildSpec {
-        args: plan.args,
-        env: plan.env,
-        cwd: Some(stack.project.root.clone()),
-        ready,
-        alive,
-        ready_timeout: config.reflex.startup_timeout,
-        restart: config.restart.clone(),
-        on_line: Some(console.hook("reflex", Some(bun_download_hint(console)))),
-        ..ChildSpec::new("reflex", plan.program)
-    }
-}
-
-/// Reflex tries to download bun when it finds none, which fails offline; say what
-/// to do instead of leaving only Reflex's download error.
-fn bun_download_hint(console: &Arc<Console>) -> LineHook {
-    let said = std::sync::atomic::AtomicBool::new(false);
-    let hint = crate::bun::install_hint();
-    let console = console.clone();
-    LineHook::new(move |line| {
-        let text = line.text.to_ascii_lowercase();
-        let about_bun =
-            text.contains("bun") && (text.contains("download") || text.contains("install"));
-        let failed = text.contains("fail") || text.contains("error") || text.contains("could not");
-        if about_bun && failed && !said.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            console.say(&format!(
-                "{} Reflex cannot get bun here. hint: {hint}",
-                "✗".red()
-            ));
-        }
-        true
-    })
 }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::config::{Seconds, Shutdown};
+use crate::config::Seconds;
 use crate::error::{Context, Result};
 use crate::supervisor::{ChildSpec, LogMux, Options, Startup, Supervisor};
 
@@ -44,17 +44,13 @@ pub fn run(spec_file: &Path) -> Result<ExitCode> {
 
 async fn drive(spec: DriverSpec) -> Result<()> {
     let mut options = Options {
-        shutdown: spec
-            .grace
-            .map(|grace| Shutdown {
-                grace,
-                ..Shutdown::default()
-            })
-            .unwrap_or_default(),
         exit_on_crash: spec.exit_on_crash,
         log: LogMux::stdout(),
         ..Options::default()
     };
+    if let Some(grace) = spec.grace {
+        options.grace = grace.0;
+    }
     if !spec.guardian {
         options.guardian = None;
     }

@@ -121,7 +121,7 @@ fn rules(global: &GlobalArgs, target: Option<&str>, prefixes: &[String]) -> Resu
         ));
     }
     let (project, resolved) = global.load(Vec::new())?;
-    let static_prefix = super::routes::static_prefix(&project, &resolved)?;
+    let static_prefix = crate::stack::static_prefix::find(&project, &resolved)?;
     let table = RouteTable::from_config(&resolved.config.prefixes, static_prefix.map(|(p, _)| p));
     let proxy = &resolved.config.proxy;
     Ok(match target {

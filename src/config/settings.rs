@@ -37,9 +37,7 @@ macro_rules! settings {
         $( sections { $( $section:ident : $sec_ty:ident, $sec_layer:ident, $sec_sources:ident ),* $(,)? } )?
     ) => {
         $(#[$meta])*
-        // Deserialize: resolved values also travel to `supervise` children.
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-        #[serde(default)]
+        #[derive(Clone, Debug, PartialEq, Serialize)]
         pub struct $name {
             $( $(#[$field_meta])* $(#[serde(rename = $rename)])? pub $field: $ty, )*
             $($( pub $section: $sec_ty, )*)?

@@ -4,8 +4,10 @@
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
+use tower_http::services::fs::ServeFileSystemResponseBody;
 
-use super::files::FileBody;
+/// The body of a file answer.
+pub(crate) type FileBody = ServeFileSystemResponseBody;
 
 /// An answer the front door makes itself.
 pub(crate) type Own = Either<Full<Bytes>, FileBody>;

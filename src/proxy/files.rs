@@ -15,12 +15,8 @@ use std::time::UNIX_EPOCH;
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Request, Response, StatusCode};
 use tower_http::services::ServeFile;
-use tower_http::services::fs::ServeFileSystemResponseBody;
 
 use super::body::{self, Own};
-
-/// The body of a file answer.
-pub(crate) type FileBody = ServeFileSystemResponseBody;
 
 /// For file names with a content hash: the name changes whenever the content does.
 pub(crate) const IMMUTABLE: &str = "public, max-age=31536000, immutable";

@@ -20,10 +20,10 @@ use super::files::{self, Answer, BadPath, Root};
 use super::frontend::Frontend;
 use super::headers::{FRONT_DOOR_KEY_HEADER, add_via, set_forwarded, strip_hop_by_hop, upgrade_of};
 use super::hot::{self, Entry, Hot};
+use super::lifetime::Lifetime;
 use super::pages::{Problem, page};
 use super::replay::{ClientBody, Replayable, replayable};
 use super::routes::{HEALTH_PATH, Prefix, Route, Serve, is_reflex_backend};
-use super::server::Lifetime;
 use super::state::{NotReady, wait_ready};
 use super::{FrontDoor, Pages, Upstream, health, tunnel};
 

@@ -6,8 +6,8 @@
 use http::header::{self, HeaderValue};
 use http::{Method, Response, StatusCode};
 
-use super::ChildState;
 use super::body::{self, Own};
+use super::state::ChildState;
 
 /// One word per state; the reasons stay in the log.
 fn word(state: &ChildState) -> &'static str {

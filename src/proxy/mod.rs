@@ -9,8 +9,9 @@
 //! use reflex_django::proxy::{self, ChildState, FrontDoor, Limits, Pages, Upstream};
 //! use tokio::sync::watch;
 //!
-//! // One state channel per child; the supervisor keeps the senders and publishes
-//! // Starting → Ready → Restarting → Ready … → Stopped.
+//! // One state channel per child; whoever runs the children keeps the senders and
+//! // publishes Starting → Ready → Restarting → Ready … → Stopped (`run`: the stack,
+//! // following the supervisor).
 //! let (django_state, django_rx) = watch::channel(ChildState::Starting);
 //! let (reflex_state, reflex_rx) = watch::channel(ChildState::Starting);
 //! let listener = proxy::bind("127.0.0.1", 8000).await.unwrap();
@@ -29,7 +30,7 @@
 //! let server = tokio::spawn(proxy::serve(listener, front_door, async {
 //!     let _ = stopped.await;
 //! }));
-//! // … children start; the supervisor sends ChildState::Ready, and so on …
+//! // … children start; ChildState::Ready is sent, and so on …
 //! # let _ = (django_state, reflex_state);
 //! let _ = stop.send(());
 //! let _ = server.await;
@@ -65,6 +66,7 @@ pub mod frontend;
 mod headers;
 mod health;
 mod hot;
+mod lifetime;
 mod pages;
 mod replay;
 pub mod routes;
@@ -187,7 +189,7 @@ impl Default for Limits {
 /// Binds the front door's public address, with a hint when the port is taken.
 pub async fn bind(host: &str, port: u16) -> Result<TcpListener> {
     TcpListener::bind((host, port)).await.map_err(|e| {
-        let holder = crate::ports::holder_of(port)
+        let holder = crate::platform::port_holder(port)
             .map(|h| format!(" (held by {h})"))
             .unwrap_or_default();
         Error::new(format!(

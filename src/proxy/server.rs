@@ -14,17 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::FrontDoor;
 use super::forward::Forwarder;
-
-/// What every connection and tunnel task holds: the shutdown signal, and a token whose
-/// drop tells [`serve`] the task is done.
-#[derive(Clone)]
-pub(crate) struct Lifetime {
-    pub shutdown: watch::Receiver<bool>,
-    /// Set as soon as shutdown is asked, before the front door stops accepting: the
-    /// health endpoint answers 503 from then on.
-    pub draining: watch::Receiver<bool>,
-    pub _in_flight: mpsc::Sender<()>,
-}
+use super::lifetime::Lifetime;
 
 /// Serves the front door on `listener` until `shutdown` completes; then reports
 /// draining on the health endpoint while it still accepts for `limits.drain_delay`

@@ -1,11 +1,37 @@
-//! The state of each child as the supervisor publishes it, and the hold: a request for
-//! a child that is starting or restarting waits until it is ready (bounded).
+//! Whether each child can take requests, and the hold: a request for a child that is
+//! starting or restarting waits until it is ready (bounded).
+
+use std::fmt;
 
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-/// The state of a child as the supervisor publishes it; the front door reads it.
-pub use crate::supervisor::State as ChildState;
+/// Whether a child can take requests, as the front door sees it. Whoever runs the
+/// children publishes it (`run` maps the supervisor's states to it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChildState {
+    Starting,
+    Ready,
+    Restarting,
+    /// Gave up: crashed too often, not ready in time, or could not be started;
+    /// `reason` is one line.
+    Down {
+        reason: String,
+    },
+    Stopped,
+}
+
+impl fmt::Display for ChildState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChildState::Starting => f.write_str("starting"),
+            ChildState::Ready => f.write_str("ready"),
+            ChildState::Restarting => f.write_str("restarting"),
+            ChildState::Down { reason } => write!(f, "down ({reason})"),
+            ChildState::Stopped => f.write_str("stopped"),
+        }
+    }
+}
 
 /// Whether requests wait for this state to pass.
 fn is_transient(state: &ChildState) -> bool {
@@ -67,7 +93,7 @@ mod tests {
             Err(NotReady::TimedOut(ChildState::Starting))
         );
         let down = ChildState::Down {
-            reason: crate::error::Error::new("exit 1"),
+            reason: "exit 1".into(),
         };
         tx.send(down.clone()).unwrap();
         let deadline = Instant::now() + Duration::from_secs(5);

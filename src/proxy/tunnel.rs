@@ -21,7 +21,7 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::sync::watch;
 
-use super::server::Lifetime;
+use super::lifetime::Lifetime;
 use super::ws_frames::{Boundaries, GOING_AWAY};
 
 /// How long a shutdown waits for the frame in flight and the browser's goodbye.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use wait_timeout::ChildExt as _;
 
 use super::Python;
+use crate::config::Resolved;
 use crate::error::{Context, Error, Result};
 
 const SCRIPT: &str = include_str!("probe.py");
@@ -80,36 +81,49 @@ impl Report {
         self.packages.get(module)
     }
 
+    /// The version of `module` in this Python (`installed` when it has none); an error
+    /// that names it and says how to install `dist` when it cannot be imported.
+    pub fn require(&self, module: &str, dist: &str) -> Result<String> {
+        match self.package(module).filter(|p| p.importable) {
+            Some(found) => Ok(found.version.clone().unwrap_or_else(|| "installed".into())),
+            None => Err(Error::new(format!(
+                "{module} is not installed in {}",
+                self.executable.display()
+            ))
+            .hint(format!(
+                "{} -m pip install {dist}",
+                self.executable.display()
+            ))),
+        }
+    }
+
+    /// Django and Reflex, which `run` and `build` cannot do without; the error names
+    /// the first one missing.
+    pub fn require_django_and_reflex(&self) -> Result<()> {
+        for module in ["django", "reflex"] {
+            self.require(module, module)?;
+        }
+        Ok(())
+    }
+
     /// Django's settings as the probe loaded them (it was asked with `django`); an
-    /// error that says how to see the whole traceback when they failed to load.
-    pub fn django_settings(&self) -> Result<&Settings> {
+    /// error that names the settings module, where it came from, and how to see the
+    /// whole traceback when they failed to load.
+    pub fn django_settings(&self, resolved: &Resolved) -> Result<&Settings> {
+        let module = resolved.settings_module()?;
         match &self.django {
             Some(DjangoFacts::Loaded(settings)) => Ok(settings),
             Some(DjangoFacts::Failed { error }) => Err(Error::new(format!(
-                "Django's settings do not load: {error}"
+                "{module} (from {}) does not load: {error}",
+                resolved.sources.settings_module
             ))
             .hint(
-                "run `reflex-django check` to see the whole error; `reflex-django doctor` \
-                     checks the environment",
+                "run `reflex-django check` to see Django's full error, and check that the \
+                 module path is importable from the project root",
             )),
             None => Err(Error::new("Django's settings were not checked")
                 .hint("this is a bug in reflex-django; please report it")),
         }
-    }
-
-    /// Django and Reflex, which `run` and `build` cannot do without; the error says
-    /// how to install the first one missing into `python`.
-    pub fn require_django_and_reflex(&self, python: &Path) -> Result<()> {
-        for module in ["django", "reflex"] {
-            if !self.package(module).is_some_and(|p| p.importable) {
-                return Err(Error::new(format!(
-                    "{module} is not installed in {}",
-                    python.display()
-                ))
-                .hint(format!("{} -m pip install {module}", python.display())));
-            }
-        }
-        Ok(())
     }
 }
 

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::config::DjangoServer;
 use crate::error::{Error, Result};
 use crate::python::probe::Report;
+use crate::supervisor::{ChildSpec, Expect, Probe, Watch};
 
+use super::console::Console;
+use super::supervision::{alive_check, restart_policy};
 use super::{Mode, Stack};
 
 /// The ASGI wrapper module written into the run's private directory.
@@ -69,12 +72,11 @@ impl Server {
 
 /// How to start Django.
 #[derive(Clone, Debug)]
-pub struct Plan {
-    pub server: Server,
-    pub program: PathBuf,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
-    pub port: u16,
+struct Plan {
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    port: u16,
 }
 
 /// Writes the ASGI wrapper into `runtime_dir` (the run's private directory).
@@ -87,7 +89,75 @@ pub fn write_asgi_module(runtime_dir: &Path) -> Result<()> {
     })
 }
 
-pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
+/// Django as the supervisor runs it: the server's command line with the front door's
+/// `key`, the checks that it is ready and still alive, the restart policy, and in
+/// development the files whose changes restart it.
+pub fn child(stack: &Stack, console: &Console, key: &str) -> Result<ChildSpec> {
+    let mut plan = plan(stack, stack.django_server, stack.ports.django)?;
+    plan.env.push((FRONT_DOOR_KEY_VAR.into(), key.into()));
+    let config = &stack.resolved.config;
+    // Under uvicorn and granian our ASGI module answers the check itself, so Django
+    // logs no `Not Found` for it; `runserver` is only asked whether it listens.
+    let (ready, alive) = match stack.django_server {
+        Server::Runserver => (Probe::Tcp { port: plan.port }, None),
+        _ => {
+            let probe = Probe::Http {
+                port: plan.port,
+                path: ALIVE_PATH.into(),
+                expect: Expect::Body("alive".into()),
+            };
+            (probe.clone(), alive_check(&config.liveness, probe))
+        }
+    };
+    Ok(ChildSpec {
+        args: plan.args,
+        env: plan.env,
+        cwd: Some(stack.project.root.clone()),
+        ready,
+        alive,
+        ready_timeout: config.django.startup_timeout.0,
+        restart: restart_policy(&config.restart),
+        // Production code does not change under a running server.
+        watch: (stack.mode == Mode::Dev).then(|| Watch {
+            paths: stack.django_watch_paths(),
+            include: vec!["*.py".into(), "*.html".into()],
+            ignore: watch_ignores(stack),
+        }),
+        on_line: Some(console.hook("django", None)),
+        ..ChildSpec::new("django", plan.program)
+    })
+}
+
+fn watch_ignores(stack: &Stack) -> Vec<String> {
+    let mut ignore: Vec<String> = [
+        ".web/",
+        ".git/",
+        ".venv/",
+        "venv/",
+        "node_modules/",
+        "__pycache__/",
+        "*.pyc",
+        "*.sqlite3",
+        "*.sqlite3-journal",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    if let Ok(Some(app)) = stack.project.reflex_app_dir() {
+        ignore.push(app.to_string_lossy().into_owned());
+    }
+    let settings = &stack.django_settings;
+    ignore.extend(
+        settings
+            .sqlite_files
+            .iter()
+            .chain(settings.media_root.iter())
+            .map(|p| p.to_string_lossy().into_owned()),
+    );
+    ignore
+}
+
+fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
     let address = format!("127.0.0.1:{port}");
     let port_s = port.to_string();
     let mut env = stack.child_env.clone();
@@ -162,7 +232,6 @@ pub fn plan(stack: &Stack, server: Server, port: u16) -> Result<Plan> {
         }
     };
     Ok(Plan {
-        server,
         program: stack.python.path.clone(),
         args,
         env,

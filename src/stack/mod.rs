@@ -1,42 +1,33 @@
 //! The stack that `run` supervises, in development or production: what it needs to
-//! know before anything starts (interpreter, ports, Django's facts, the route table,
-//! in production the build and the audit), and the Django and Reflex child plans
-//! built from that.
+//! know before anything starts (the [`preflight`] it shares with `doctor`: ports, the
+//! interpreter, Django's facts, in production the build and the audit; the route table
+//! with the [`static_prefix`]), and the plans built from that: the Django and Reflex
+//! children ([`django::child`], [`reflex::child`], in the supervisor's terms through
+//! [`supervision`]) and the [`front_door`].
 
 pub mod audit;
 pub mod console;
 pub mod django;
+pub mod front_door;
 pub mod live;
 pub mod noise;
+pub mod preflight;
 pub mod reflex;
+pub mod static_prefix;
+pub mod supervision;
 
 use std::path::{Path, PathBuf};
 
 use crate::build::Stamp;
-use crate::config::{Port, Resolved, Source, env_var_name};
-use crate::error::{Context, Error, Result};
+use crate::config::{Port, Resolved, env_var_name};
+use crate::error::{Context, Result};
+pub use crate::mode::Mode;
+use crate::ports;
 use crate::project::Project;
 use crate::proxy::routes::{Prefix, RouteTable};
 use crate::python::probe::{self, Report};
 use crate::python::{self, Python};
-use crate::{bun, child_env, ports};
 use audit::{Finding, Severity};
-
-/// Development (dev servers, reloads) or production (the build, workers, the audit).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    Dev,
-    Prod,
-}
-
-impl Mode {
-    pub fn name(self) -> &'static str {
-        match self {
-            Mode::Dev => "dev",
-            Mode::Prod => "prod",
-        }
-    }
-}
 
 /// Every port of the stack: the public ones and the internal ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,58 +71,36 @@ impl Stack {
     /// Checks everything that can be checked before a child starts, so that mistakes
     /// are one clear error instead of a crashing child: ports, bun (development), the
     /// interpreter, Django's settings (one Python call, which also gives `STATIC_URL`),
-    /// and in production the build and the audit.
+    /// and in production the build and the audit; each check is [`preflight`]'s, which
+    /// `doctor` reports one by one.
     pub fn prepare(project: Project, resolved: Resolved, mode: Mode) -> Result<Stack> {
         let config = &resolved.config;
-        let proxy_port = config.proxy.port.0;
-        let frontend_port = match mode {
-            Mode::Dev => Some(config.reflex.frontend_port.0),
-            Mode::Prod => None,
-        };
-        if frontend_port == Some(proxy_port) {
-            return Err(Error::new(format!(
-                "the front door and Reflex's frontend both want port {proxy_port}"
-            ))
-            .hint("give them different ports: --port and --frontend-port"));
-        }
-        ports::ensure_free(&config.proxy.host, proxy_port, "the front door", "--port")?;
-        if let Some(port) = frontend_port {
-            ports::ensure_free("0.0.0.0", port, "Reflex's frontend", "--frontend-port")?;
+        let public = preflight::public_ports(config, mode);
+        preflight::distinct(&public)?;
+        for port in &public {
+            port.ensure_free()?;
         }
         let python = python::find(&project, &resolved)?;
-        let bun = if mode == Mode::Dev && std::env::var_os("REFLEX_USE_NPM").is_none() {
-            Some(bun::find()?)
-        } else {
-            None
-        };
-        // Django's settings may follow the mode; the probe sees what the children will.
-        let mut child_env = child_env::contract_for(&resolved, mode.name());
-        child_env.extend(bun.as_ref().and_then(bun::Bun::path_env));
-        let report = probe::probe(&python, &project.root, &child_env, true)?;
-        let django_settings = report.django_settings()?.clone();
-        report.require_django_and_reflex(&python.path)?;
-        let django_server = django::Server::resolve(config.django.server, &report)?;
-        let django_workers = match mode {
-            Mode::Dev => 1,
-            Mode::Prod => django_workers(&resolved),
-        };
+        let bun = preflight::bun(mode)?;
+        let (mut child_env, report) =
+            preflight::probe(&project, &resolved, mode, &python, bun.as_ref())?;
+        report.require_django_and_reflex()?;
+        let django_settings = report.django_settings(&resolved)?.clone();
+        let django_server = preflight::django_server(config, &report, mode)?;
+        let django_workers = preflight::django_workers(&resolved, mode);
         let static_prefix =
-            static_prefix(&resolved, Some(&django_settings))?.map(|(prefix, _)| prefix);
+            static_prefix::resolve(&resolved, Some(&django_settings))?.map(|(prefix, _)| prefix);
         let table = RouteTable::from_config(&config.prefixes, static_prefix.clone());
         let (table, build, warnings) = match mode {
             Mode::Dev => (table, None, Vec::new()),
             Mode::Prod => {
-                let checked = Production {
-                    project: &project,
-                    resolved: &resolved,
-                    settings: &django_settings,
-                    server: django_server,
-                    workers: django_workers,
-                };
-                let (table, stamp, warnings) = checked.prepare(table)?;
+                let (table, stamp, warnings) =
+                    production(&project, &resolved, &django_settings, django_workers, table)?;
                 (table, Some(stamp), warnings)
             }
         };
+        let proxy_port = config.proxy.port.0;
+        let frontend_port = (mode == Mode::Dev).then_some(config.reflex.frontend_port.0);
         let internal = |setting: Option<Port>, taken: &[u16]| -> Result<u16> {
             match setting {
                 Some(p) => Ok(p.0),
@@ -252,42 +221,29 @@ impl Stack {
     }
 }
 
-/// Production's share of the preflight.
-struct Production<'a> {
-    project: &'a Project,
-    resolved: &'a Resolved,
-    settings: &'a probe::Settings,
-    server: django::Server,
+/// Production's share of the preflight: refuses a missing or stale build and what
+/// the audit calls an error; serves the static prefix from the build's `STATIC_ROOT`.
+/// Gives the route table, the build and the audit's warnings.
+fn production(
+    project: &Project,
+    resolved: &Resolved,
+    settings: &probe::Settings,
     workers: u32,
-}
-
-impl Production<'_> {
-    /// Refuses Django's development server, a missing or stale build and what the audit
-    /// calls an error; serves the static prefix from the build's `STATIC_ROOT`. Gives
-    /// the route table, the build and the audit's warnings.
-    fn prepare(self, table: RouteTable) -> Result<(RouteTable, Stamp, Vec<Finding>)> {
-        if self.server == django::Server::Runserver {
-            return Err(Error::new(
-                "django.server is `runserver`, Django's development server, which is not for \
-                 production",
-            )
-            .hint("set `django.server: auto` (uvicorn or granian, with workers)"));
-        }
-        let (stamp, findings) =
-            production_checks(self.project, self.resolved, self.settings, self.workers);
-        let stamp = stamp?;
-        let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| f.severity == Severity::Error);
-        if let Some(first) = errors.into_iter().next() {
-            return Err(first.problem.in_source("the production audit"));
-        }
-        let table = match &stamp.static_root {
-            Some(dir) => table.serve_static_from(dir.clone()),
-            None => table,
-        };
-        Ok((table, stamp, warnings))
+    table: RouteTable,
+) -> Result<(RouteTable, Stamp, Vec<Finding>)> {
+    let (stamp, findings) = preflight::production(project, resolved, settings, workers);
+    let stamp = stamp?;
+    let (errors, warnings): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.severity == Severity::Error);
+    if let Some(first) = errors.into_iter().next() {
+        return Err(first.problem.in_source("the production audit"));
     }
+    let table = match &stamp.static_root {
+        Some(dir) => table.serve_static_from(dir.clone()),
+        None => table,
+    };
+    Ok((table, stamp, warnings))
 }
 
 /// The start of a run directory's name: `reflex-django-run-<pid>-<random>`.
@@ -328,97 +284,6 @@ fn app_url(resolved: &Resolved, mode: Mode, ports: &Ports) -> String {
             "http://{}:{}",
             reflex::browser_host(&resolved.config.proxy.host),
             ports.proxy
-        ),
-    }
-}
-
-/// The backend address a build without the same-origin patch bakes in: `public_url`,
-/// else the front door on localhost (the browser swaps in the page's host name).
-pub fn build_api_url(resolved: &Resolved) -> String {
-    match &resolved.config.public_url {
-        Some(url) => url.origin(),
-        None => format!("http://localhost:{}", resolved.config.proxy.port),
-    }
-}
-
-/// Worker processes for Django in production: `django.workers`, else one per CPU.
-pub fn django_workers(resolved: &Resolved) -> u32 {
-    resolved.config.django.workers.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-        |w| w.0,
-    )
-}
-
-/// The production preflight shared by `run --env prod` and `doctor --prod`: the
-/// build (missing or stale is an error) and the audit of Django's settings.
-pub fn production_checks(
-    project: &Project,
-    resolved: &Resolved,
-    settings: &probe::Settings,
-    django_workers: u32,
-) -> (Result<Stamp>, Vec<Finding>) {
-    let deployment = audit::Deployment {
-        public_url: resolved.config.public_url.as_ref(),
-        django_workers,
-        behind_proxy: !resolved.config.proxy.trusted_proxies.is_empty(),
-    };
-    let findings = audit::audit(settings, &deployment);
-    let stamp = Stamp::current(project).and_then(|stamp| {
-        if let Some(dir) = &stamp.static_root {
-            crate::build::check_static_root(project, dir)?;
-            if !dir.is_dir() {
-                return Err(Error::new(format!(
-                    "Django's static files are missing from {}",
-                    dir.display()
-                ))
-                .hint("run `reflex-django build` again (it runs collectstatic)"));
-            }
-        }
-        let serves = build_api_url(resolved);
-        if !stamp.same_origin && stamp.api_url != serves {
-            return Err(Error::new(format!(
-                "the build's frontend talks to {}, but this run is reached at {serves}",
-                stamp.api_url
-            ))
-            .hint(
-                "build again for this address (`reflex-django build` with the same --port or \
-                 public_url), or install reflex-django in the project's Python: its builds \
-                 talk to whatever origin serves them",
-            ));
-        }
-        Ok(stamp)
-    });
-    (stamp, findings)
-}
-
-/// The static prefix and where it came from: the `prefixes.static` setting, else
-/// Django's `STATIC_URL` (from `django`, the probe's facts); `None` when static files
-/// live on another origin or Django's settings are not known.
-pub fn static_prefix(
-    resolved: &Resolved,
-    django: Option<&probe::Settings>,
-) -> Result<Option<(Prefix, Source)>> {
-    if let Some(p) = &resolved.config.prefixes.static_ {
-        return Ok(Some((
-            p.0.clone(),
-            resolved.sources.prefixes.static_.clone(),
-        )));
-    }
-    let Some(settings) = django else {
-        return Ok(None);
-    };
-    let static_url = &settings.static_url;
-    let source = Source::Django {
-        setting: "STATIC_URL".into(),
-    };
-    match Prefix::from_static_url(static_url) {
-        None => Ok(None),
-        Some(Ok(p)) => Ok(Some((p, source))),
-        Some(Err(e)) => Err(
-            Error::new(format!("Django's STATIC_URL `{static_url}`: {e}")).hint(format!(
-                "{}; or set `prefixes.static` in reflex-django.yaml",
-                e.hint()
-            )),
         ),
     }
 }

@@ -4,17 +4,81 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use owo_colors::OwoColorize;
+
+use crate::supervisor::{ChildSpec, Expect, LineHook, Probe};
+
+use super::console::Console;
+use super::supervision::{alive_check, restart_policy};
 use super::{Mode, Stack};
 
-#[derive(Clone, Debug)]
-pub struct Plan {
-    pub program: PathBuf,
-    pub args: Vec<String>,
-    pub env: Vec<(String, String)>,
+/// Reflex as the supervisor runs it: `reflex run` with its backend behind the front
+/// door, ready once its backend (and in development its dev server) answers.
+pub fn child(stack: &Stack, console: &Arc<Console>) -> ChildSpec {
+    let plan = plan(stack);
+    let config = &stack.resolved.config;
+    let backend = Probe::Http {
+        port: stack.ports.reflex_backend,
+        path: "/ping".into(),
+        expect: Expect::Body("\"pong\"".into()),
+    };
+    let alive = alive_check(&config.liveness, backend.clone());
+    let ready = match stack.ports.frontend {
+        Some(port) => Probe::All(vec![
+            backend,
+            Probe::Http {
+                port,
+                path: "/".into(),
+                expect: Expect::Html,
+            },
+        ]),
+        None => backend,
+    };
+    ChildSpec {
+        args: plan.args,
+        env: plan.env,
+        cwd: Some(stack.project.root.clone()),
+        ready,
+        alive,
+        ready_timeout: config.reflex.startup_timeout.0,
+        restart: restart_policy(&config.restart),
+        on_line: Some(console.hook("reflex", Some(bun_download_hint(console)))),
+        ..ChildSpec::new("reflex", plan.program)
+    }
 }
 
-pub fn plan(stack: &Stack) -> Plan {
+/// Reflex tries to download bun when it finds none, which fails offline; say what
+/// to do instead of leaving only Reflex's download error.
+fn bun_download_hint(console: &Arc<Console>) -> LineHook {
+    let said = AtomicBool::new(false);
+    let hint = crate::bun::install_hint();
+    let console = console.clone();
+    LineHook::new(move |line| {
+        let text = line.text.to_ascii_lowercase();
+        let about_bun =
+            text.contains("bun") && (text.contains("download") || text.contains("install"));
+        let failed = text.contains("fail") || text.contains("error") || text.contains("could not");
+        if about_bun && failed && !said.swap(true, Ordering::Relaxed) {
+            console.say(&format!(
+                "{} Reflex cannot get bun here. hint: {hint}",
+                "✗".red()
+            ));
+        }
+        true
+    })
+}
+
+/// How to start Reflex.
+struct Plan {
+    program: PathBuf,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+fn plan(stack: &Stack) -> Plan {
     let ports = &stack.ports;
     let mut args: Vec<String> = ["-m", "reflex", "run", "--env", stack.mode.name()]
         .into_iter()

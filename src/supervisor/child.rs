@@ -239,7 +239,7 @@ impl Actor {
         });
         let prober = Prober::new(self.spec.ready.clone());
         let probe = prober.wait_ready();
-        let deadline = tokio::time::sleep(self.spec.ready_timeout.0);
+        let deadline = tokio::time::sleep(self.spec.ready_timeout);
         // Polled only once ready: its first check comes one interval after that.
         let alive = self.spec.alive.clone();
         let hung = async move {
@@ -542,7 +542,8 @@ impl Actor {
     fn not_ready_error(&self, prober: &Prober) -> Error {
         let mut error = Error::new(format!(
             "{} was not ready within {}",
-            self.name, self.spec.ready_timeout
+            self.name,
+            human(self.spec.ready_timeout)
         ));
         if self.spec.ready != Probe::None {
             error = error.cause(format!("it was waiting for {}", self.spec.ready));

@@ -1,5 +1,5 @@
 //! What the supervisor tells the rest of the program: the current state of each child
-//! (a `watch`, for the proxy) and the news as it happens (a `broadcast`, for the UI).
+//! (a `watch`, for the front door) and the news as it happens (a `broadcast`, for the UI).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::os::unix::process::ExitStatusExt as _;
 
 use crate::error::Error;
 
-/// Where a child is in its life. The proxy holds requests while `Starting` or
+/// Where a child is in its life. The front door holds requests while `Starting` or
 /// `Restarting` and answers with an error page when `Down` or `Stopped`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum State {

@@ -16,15 +16,14 @@ use std::path::Path;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::OFlag;
 use nix::sys::signal::{SigHandler, Signal, signal};
-use nix::unistd::pipe2;
 use tokio::process::Command;
 
 use super::procs;
 use super::session::Session;
 use super::spawn::{self, Process};
 use crate::error::{Error, Result};
+use crate::platform;
 
 /// The hidden subcommand that runs [`run`].
 pub const SUBCOMMAND: &str = "__guardian";
@@ -42,7 +41,7 @@ impl Guardian {
     pub async fn start(program: &Path, session: &Session) -> Result<Guardian> {
         // O_CLOEXEC: the write end must stay in this process only, or a child holding
         // a copy would keep the pipe open after we die.
-        let (read, write) = pipe2(OFlag::O_CLOEXEC)
+        let (read, write) = platform::cloexec_pipe()
             .map_err(|e| Error::new("cannot create the guardian's pipe").cause(e))?;
         let mut command = Command::new(program);
         command
@@ -114,7 +113,7 @@ pub fn kill_session(session: &Session) -> usize {
     let deadline = Instant::now() + GIVE_UP_AFTER;
     let mut killed = HashSet::new();
     loop {
-        let pids = procs::marked(&procs::table(), &marker);
+        let pids = procs::marked(&platform::processes(), &marker);
         if pids.is_empty() || Instant::now() > deadline {
             return killed.len();
         }

@@ -2,8 +2,9 @@
 //! ready, restarts them when they crash or when their files change, prints their output
 //! with a prefix, and stops them — and everything they started — on Ctrl-C.
 //!
-//! Nothing here knows about Django or Reflex; `run` describes those children with
-//! [`ChildSpec`]s.
+//! Nothing here knows about Django or Reflex, the configuration or the front door: the
+//! stack (`crate::stack`) describes those children with [`ChildSpec`]s and plain
+//! [`Options`], and passes their [`State`]s on to the front door.
 //!
 //! # No process is left behind
 //! Children start whole trees (Reflex → bun → node/Vite, granian workers) and some of
@@ -27,6 +28,10 @@
 //!
 //! A process that clears its environment *and* leaves the group while its parent is
 //! already dead escapes 2 and 4; no tool we start does that.
+//!
+//! What these measures need from the operating system (the process table, other
+//! processes' environments, the subreaper, the parent-death signal, the guardian's
+//! pipe) comes from [`crate::platform`], Linux's in `/proc` and `prctl`.
 //!
 //! # Use
 //! ```no_run
@@ -72,17 +77,17 @@ pub use child::{ChildHandle, REPORT_LINES};
 pub use diagnose::{Diagnosis, diagnose};
 pub use event::{Event, EventKind, Exit, State, human};
 pub use output::{Captured, LogMux};
+pub use policy::RestartPolicy;
 pub use session::SESSION_VAR;
 pub use spec::{AliveCheck, ChildSpec, Expect, Line, LineHook, Probe, Stream, Watch};
 
-use crate::config::Shutdown;
 use crate::error::{Error, Result};
 use guardian::Guardian;
 use session::Session;
 
 pub struct Options {
     /// The grace period between SIGTERM and SIGKILL.
-    pub shutdown: Shutdown,
+    pub grace: Duration,
     /// Any child exiting, or giving up, ends the whole supervisor with its error
     /// (`--exit-on-crash`), instead of restarting.
     pub exit_on_crash: bool,
@@ -97,11 +102,11 @@ pub struct Options {
 }
 
 impl Default for Options {
-    /// The terminal settings of `run`: stdout, signals handled, this binary as the
-    /// guardian.
+    /// The terminal settings of `run`: a 5 s grace period, stdout, signals handled,
+    /// this binary as the guardian.
     fn default() -> Self {
         Options {
-            shutdown: Shutdown::default(),
+            grace: Duration::from_secs(5),
             exit_on_crash: false,
             guardian: std::env::current_exe().ok(),
             handle_signals: true,
@@ -208,7 +213,7 @@ impl Supervisor {
     /// Becomes the subreaper, starts the guardian and the signal handling. Must run
     /// inside a tokio runtime with I/O and time enabled.
     pub async fn start(options: Options) -> Result<Supervisor> {
-        spawn::become_subreaper().map_err(|e| {
+        crate::platform::become_subreaper().map_err(|e| {
             Error::new("cannot become the reaper of the children's processes").cause(e)
         })?;
         let session = Session::generate();
@@ -222,7 +227,7 @@ impl Supervisor {
             events: broadcast::channel(1024).0,
             phase: watch::channel(Phase::Running).0,
             changes: watch::channel(0).0,
-            grace: options.shutdown.grace.0,
+            grace: options.grace,
             exit_on_crash: options.exit_on_crash,
             failure: Mutex::new(None),
         });

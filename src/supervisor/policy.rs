@@ -4,7 +4,35 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use crate::config::Restart;
+use serde::{Deserialize, Serialize};
+
+/// When and how often a child that exits on its own is started again.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RestartPolicy {
+    /// The delay before the first restart; it doubles with each crash after that.
+    pub backoff_initial: Duration,
+    /// The longest delay.
+    pub backoff_max: Duration,
+    /// A child that stays up this long has its back-off reset.
+    pub stable_after: Duration,
+    /// Give up after this many crashes within `crash_window`.
+    pub max_crashes: u32,
+    pub crash_window: Duration,
+}
+
+impl Default for RestartPolicy {
+    /// 0.5 s doubling up to 10 s; reset after 30 s up; 5 crashes within 60 s give up.
+    fn default() -> Self {
+        RestartPolicy {
+            backoff_initial: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(10),
+            stable_after: Duration::from_secs(30),
+            max_crashes: 5,
+            crash_window: Duration::from_secs(60),
+        }
+    }
+}
 
 /// What to do after a child exited on its own.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,16 +46,16 @@ pub enum Decision {
 
 #[derive(Clone, Debug)]
 pub struct Backoff {
-    policy: Restart,
+    policy: RestartPolicy,
     next_delay: Duration,
     attempt: u32,
     crashes: VecDeque<Instant>,
 }
 
 impl Backoff {
-    pub fn new(policy: Restart) -> Self {
+    pub fn new(policy: RestartPolicy) -> Self {
         Backoff {
-            next_delay: policy.backoff_initial.0,
+            next_delay: policy.backoff_initial,
             policy,
             attempt: 0,
             crashes: VecDeque::new(),
@@ -36,10 +64,10 @@ impl Backoff {
 
     /// Records an exit at `now` after the child ran for `uptime`.
     pub fn on_exit(&mut self, now: Instant, uptime: Duration) -> Decision {
-        if uptime >= self.policy.stable_after.0 {
+        if uptime >= self.policy.stable_after {
             self.reset();
         }
-        let window = self.policy.crash_window.0;
+        let window = self.policy.crash_window;
         self.crashes.push_back(now);
         while self
             .crashes
@@ -53,7 +81,7 @@ impl Backoff {
             return Decision::GiveUp { crashes, window };
         }
         let delay = self.next_delay;
-        self.next_delay = (delay * 2).min(self.policy.backoff_max.0);
+        self.next_delay = (delay * 2).min(self.policy.backoff_max);
         self.attempt += 1;
         Decision::Restart {
             delay,
@@ -64,7 +92,7 @@ impl Backoff {
     /// Forgets past crashes: after a stable run, or when the user restarts by hand or
     /// by saving a file.
     pub fn reset(&mut self) {
-        self.next_delay = self.policy.backoff_initial.0;
+        self.next_delay = self.policy.backoff_initial;
         self.attempt = 0;
         self.crashes.clear();
     }
@@ -73,13 +101,12 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Seconds;
 
-    fn policy() -> Restart {
+    fn policy() -> RestartPolicy {
         // The defaults (0.5 s doubling to 10 s), with room for the whole progression.
-        Restart {
+        RestartPolicy {
             max_crashes: 7,
-            ..Restart::default()
+            ..RestartPolicy::default()
         }
     }
 
@@ -115,9 +142,9 @@ mod tests {
 
     #[test]
     fn crashes_outside_the_window_do_not_count() {
-        let mut b = Backoff::new(Restart {
+        let mut b = Backoff::new(RestartPolicy {
             max_crashes: 2,
-            crash_window: Seconds::from_secs(5),
+            crash_window: Duration::from_secs(5),
             ..policy()
         });
         let t = Instant::now();

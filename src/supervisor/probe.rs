@@ -119,12 +119,12 @@ pub async fn until_unresponsive(check: &AliveCheck) -> String {
     if check.failures == 0 {
         return std::future::pending().await;
     }
-    let prober = Prober::with_attempt_timeout(check.probe.clone(), check.timeout.0);
+    let prober = Prober::with_attempt_timeout(check.probe.clone(), check.timeout);
     let mut failed = 0;
     loop {
-        tokio::time::sleep(check.every.0).await;
+        tokio::time::sleep(check.every).await;
         // The client's own timeout covers HTTP; this one covers everything else too.
-        let why = match tokio::time::timeout(check.timeout.0, prober.check()).await {
+        let why = match tokio::time::timeout(check.timeout, prober.check()).await {
             Ok(Ok(())) => {
                 failed = 0;
                 continue;
@@ -133,7 +133,7 @@ pub async fn until_unresponsive(check: &AliveCheck) -> String {
             Err(_) => format!(
                 "no answer to {} within {}",
                 check.probe,
-                human(check.timeout.0)
+                human(check.timeout)
             ),
         };
         failed += 1;
@@ -227,11 +227,17 @@ mod tests {
         server.await.unwrap();
     }
 
+    /// A port on 127.0.0.1 that nothing listens on (the kernel's pick, released).
+    fn closed_local_port() -> u16 {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    }
+
     #[tokio::test]
     async fn all_probes_must_pass() {
         let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let open_port = open.local_addr().unwrap().port();
-        let closed_port = crate::ports::free_local_port().unwrap();
+        let closed_port = closed_local_port();
         let both = Probe::All(vec![
             Probe::Tcp { port: open_port },
             Probe::Tcp { port: closed_port },
@@ -259,7 +265,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_port_says_so() {
-        let port = crate::ports::free_local_port().unwrap();
+        let port = closed_local_port();
         let prober = Prober::new(Probe::Tcp { port });
         let waited = tokio::time::timeout(Duration::from_millis(300), prober.wait_ready()).await;
         assert!(waited.is_err());

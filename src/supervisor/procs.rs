@@ -1,5 +1,5 @@
-//! What `/proc` says about the processes of this machine: parent links, process groups,
-//! sessions, and the marker a child's environment carries.
+//! Which processes belong to a child: parent links, process groups, and the marker a
+//! child's environment carries, from the process table the platform gives.
 //!
 //! Stopping a child cannot trust parent links alone: once a child has died its own
 //! children are re-parented to us (we are a subreaper), and a grandchild that called
@@ -8,68 +8,17 @@
 //! below it, and those that carry its marker.
 
 use std::collections::HashSet;
-use std::fs;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-/// From `/proc/<pid>/stat`, the fields we use.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Proc {
-    pub pid: i32,
-    pub ppid: i32,
-    pub pgid: i32,
-    /// `R`, `S`, `D`, `Z` (zombie), …
-    pub state: char,
-}
+use crate::platform::{self, Proc};
 
-impl Proc {
-    /// Dead but not reaped, or being torn down: nothing left to signal.
-    pub fn is_dead(&self) -> bool {
-        matches!(self.state, 'Z' | 'X' | 'x')
-    }
-}
-
-/// Every process visible in `/proc` right now.
-pub fn table() -> Vec<Proc> {
-    let Ok(dir) = fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    dir.flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(stat)
-        .collect()
-}
-
-/// `/proc/<pid>/stat`, or `None` when the process is gone.
-pub fn stat(pid: i32) -> Option<Proc> {
-    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_stat(&text)
-}
-
-fn parse_stat(text: &str) -> Option<Proc> {
-    // The command name is in parentheses and may itself contain spaces and ')'.
-    let (head, rest) = text.rsplit_once(')')?;
-    let pid = head.split_once(' ')?.0.trim().parse().ok()?;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let mut number = || fields.next()?.parse::<i32>().ok();
-    Some(Proc {
-        pid,
-        ppid: number()?,
-        pgid: number()?,
-        state,
-    })
-}
-
-/// Whether `/proc/<pid>/environ` has the entry `marker` (`NAME=value`) exactly, or, when
-/// `marker` ends with `/`, an entry that starts with it. Unreadable (another user's
-/// process, or gone) counts as no.
+/// Whether the environment of `pid` has the entry `marker` (`NAME=value`) exactly, or,
+/// when `marker` ends with `/`, an entry that starts with it. Unreadable (another
+/// user's process, or gone) counts as no.
 pub fn has_marker(pid: i32, marker: &str) -> bool {
-    let Ok(environ) = fs::read(format!("/proc/{pid}/environ")) else {
-        return false;
-    };
-    environ.split(|b| *b == 0).any(|entry| {
+    platform::environ_any(pid, |entry| {
         if marker.ends_with('/') {
             entry.starts_with(marker.as_bytes())
         } else {
@@ -105,7 +54,7 @@ pub fn marked(table: &[Proc], marker: &str) -> Vec<i32> {
 /// The living processes of one child: its process group `pgid` (the child's own pid),
 /// everything below `root` while it lives, and everything that carries `marker`.
 pub fn members(root: i32, marker: &str) -> Vec<i32> {
-    let table = table();
+    let table = platform::processes();
     let me = std::process::id() as i32;
     let mut pids = descendants(&table, root);
     pids.extend(
@@ -114,7 +63,7 @@ pub fn members(root: i32, marker: &str) -> Vec<i32> {
             .filter(|p| p.pgid == root && !p.is_dead())
             .map(|p| p.pid),
     );
-    if stat(root).is_some_and(|p| !p.is_dead()) {
+    if platform::process(root).is_some_and(|p| !p.is_dead()) {
         pids.insert(root);
     }
     pids.extend(marked(&table, marker));
@@ -136,22 +85,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stat_lines_with_odd_command_names_parse() {
-        let line = "4242 (we ird) (x)) S 1 4242 4242 0 -1 4194560 0 0";
-        assert_eq!(
-            parse_stat(line),
-            Some(Proc {
-                pid: 4242,
-                ppid: 1,
-                pgid: 4242,
-                state: 'S'
-            })
-        );
-    }
-
-    #[test]
     fn this_process_is_in_the_table_under_its_parent() {
-        let table = table();
+        let table = platform::processes();
         let me = std::process::id() as i32;
         let parent = nix::unistd::getppid().as_raw();
         assert!(descendants(&table, parent).contains(&me));

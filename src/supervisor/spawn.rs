@@ -1,12 +1,13 @@
 //! Forking children, and reaping the grandchildren that become ours.
 //!
 //! Every child is forked by one dedicated thread that lives as long as the process.
-//! `PR_SET_PDEATHSIG` fires when the *thread* that forked the child ends, not the
-//! process; forking from tokio's worker or blocking-pool threads (which come and go)
-//! would kill children at random. The child arms the signal right after fork and then
-//! checks `getppid()`: if we died before it was armed, it exits instead of running on.
+//! Linux's parent-death signal ([`platform::die_with_parent`]) fires when the *thread*
+//! that forked the child ends, not the process; forking from tokio's worker or
+//! blocking-pool threads (which come and go) would kill children at random. The child
+//! arms the signal right after fork and then checks `getppid()`: if we died before it
+//! was armed, it exits instead of running on.
 //!
-//! As a child subreaper (`PR_SET_CHILD_SUBREAPER`), this process adopts every orphaned
+//! As a child subreaper ([`platform::become_subreaper`]), this process adopts every orphaned
 //! descendant of its children, and must reap them when they die. tokio reaps the
 //! children it spawned itself with `waitpid(pid)`; reaping with `waitpid(-1)` would steal
 //! their exit statuses. So we reap only zombies that are not tracked children, and only
@@ -18,13 +19,12 @@ use std::io;
 use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 
-use nix::libc;
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::{Pid, getpgrp};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
 
-use super::procs;
+use crate::platform;
 
 /// The pids of children spawned here whose exit status tokio has not yet collected.
 /// Held while forking and while reaping, so the reaper never sees a child that exists
@@ -81,20 +81,7 @@ fn start_spawner() -> io::Result<mpsc::Sender<Request>> {
 pub async fn spawn(mut command: Command, die_with_parent: bool) -> io::Result<Child> {
     command.process_group(0);
     if die_with_parent {
-        let parent = std::process::id() as libc::pid_t;
-        // SAFETY: the closure runs between fork and exec and only makes two system
-        // calls; it allocates nothing (the error is built from a raw errno).
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::getppid() != parent {
-                    return Err(io::Error::from_raw_os_error(libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
+        platform::die_with_parent(&mut command);
     }
     let (reply, answer) = oneshot::channel();
     let request = Request {
@@ -113,18 +100,13 @@ pub fn untrack(pid: i32) {
     tracked().retain(|p| *p != pid);
 }
 
-/// Makes this process the reaper of its descendants' orphans. Idempotent.
-pub fn become_subreaper() -> io::Result<()> {
-    nix::sys::prctl::set_child_subreaper(true).map_err(io::Error::from)
-}
-
 /// Reaps the adopted zombies (see the module docs for which ones). Returns how many.
 pub fn reap_adopted() -> usize {
     let me = std::process::id() as i32;
     let our_group = getpgrp().as_raw();
     let tracked = tracked();
     let mut reaped = 0;
-    for p in procs::table() {
+    for p in platform::processes() {
         let adopted = p.ppid == me && p.pgid != our_group && !tracked.contains(&p.pid);
         if adopted && p.is_dead() {
             // WNOHANG: a zombie answers at once; never block the caller on a live one.

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Restart, Seconds};
+use super::policy::RestartPolicy;
 
 /// One supervised program. Build it with [`ChildSpec::new`] and struct update syntax:
 ///
@@ -36,12 +37,12 @@ pub struct ChildSpec {
     pub ready: Probe,
     /// How long the child may take to become ready after each start.
     #[serde(default = "default_ready_timeout")]
-    pub ready_timeout: Seconds,
+    pub ready_timeout: Duration,
     /// Once ready, checks that it still answers; see [`AliveCheck`].
     #[serde(default)]
     pub alive: Option<AliveCheck>,
     #[serde(default)]
-    pub restart: Restart,
+    pub restart: RestartPolicy,
     /// Files whose changes restart the child.
     #[serde(default)]
     pub watch: Option<Watch>,
@@ -50,8 +51,8 @@ pub struct ChildSpec {
     pub on_line: Option<LineHook>,
 }
 
-fn default_ready_timeout() -> Seconds {
-    Seconds::from_secs(60)
+fn default_ready_timeout() -> Duration {
+    Duration::from_secs(60)
 }
 
 impl ChildSpec {
@@ -65,7 +66,7 @@ impl ChildSpec {
             ready: Probe::None,
             ready_timeout: default_ready_timeout(),
             alive: None,
-            restart: Restart::default(),
+            restart: RestartPolicy::default(),
             watch: None,
             on_line: None,
         }
@@ -107,8 +108,8 @@ pub enum Probe {
 #[serde(deny_unknown_fields)]
 pub struct AliveCheck {
     pub probe: Probe,
-    pub every: Seconds,
-    pub timeout: Seconds,
+    pub every: Duration,
+    pub timeout: Duration,
     pub failures: u32,
 }
 

@@ -347,7 +347,7 @@ async fn a_down_child_gets_a_502_page_naming_it() {
     let door = two_echoes().await;
     door.django_state
         .send(ChildState::Down {
-            reason: reflex_django::error::Error::new("exited with status 1"),
+            reason: "exited with status 1".into(),
         })
         .unwrap();
     let (status, headers, body) =

@@ -10,10 +10,9 @@ use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use reflex_django::config::{Restart, Seconds, Shutdown};
 use reflex_django::supervisor::{
     AliveCheck, Captured, ChildHandle, ChildSpec, Event, EventKind, Expect, LineHook, LogMux,
-    Options, Probe, State, Supervisor, Watch,
+    Options, Probe, RestartPolicy, State, Supervisor, Watch,
 };
 use tokio::sync::broadcast;
 
@@ -143,10 +142,7 @@ async fn restarted_then_shut_down(
 async fn supervisor(grace: Duration, exit_on_crash: bool) -> (Supervisor, Captured) {
     let (log, printed) = LogMux::captured();
     let sup = Supervisor::start(Options {
-        shutdown: Shutdown {
-            grace: Seconds(grace),
-            ..Shutdown::default()
-        },
+        grace,
         exit_on_crash,
         guardian: Some(BIN.into()),
         // Several tests run in this process at once: no process-wide signal handling.
@@ -204,12 +200,12 @@ async fn a_crashing_child_backs_off_then_gives_up_with_its_last_lines() {
     let mut events = sup.subscribe();
     let child = sup
         .spawn(ChildSpec {
-            restart: Restart {
-                backoff_initial: Seconds(Duration::from_millis(200)),
-                backoff_max: Seconds(Duration::from_millis(800)),
-                stable_after: Seconds::from_secs(30),
+            restart: RestartPolicy {
+                backoff_initial: Duration::from_millis(200),
+                backoff_max: Duration::from_millis(800),
+                stable_after: Duration::from_secs(30),
                 max_crashes: 4,
-                crash_window: Seconds::from_secs(60),
+                crash_window: Duration::from_secs(60),
             },
             ..fake("crashy", &marker, &["crash"])
         })
@@ -353,7 +349,7 @@ async fn a_child_not_ready_in_time_fails_the_start_with_its_last_lines() {
             path: "/ping".into(),
             expect: Expect::Body("pong".into()),
         },
-        ready_timeout: Seconds(Duration::from_secs(1)),
+        ready_timeout: Duration::from_secs(1),
         ..fake("slowpoke", &marker, &["slow"])
     })
     .unwrap();
@@ -464,8 +460,8 @@ async fn a_server_that_stops_answering_is_restarted_by_its_liveness_checks() {
     let mut spec = pong_server(&marker, "0");
     spec.alive = Some(AliveCheck {
         probe: spec.ready.clone(),
-        every: Seconds(Duration::from_millis(100)),
-        timeout: Seconds(Duration::from_millis(300)),
+        every: Duration::from_millis(100),
+        timeout: Duration::from_millis(300),
         failures: 3,
     });
     let child = sup.spawn(spec).unwrap();
@@ -641,9 +637,9 @@ async fn a_child_that_gave_up_starts_again_when_a_file_is_saved() {
     let mut events = sup.subscribe();
     let child = sup
         .spawn(ChildSpec {
-            restart: Restart {
+            restart: RestartPolicy {
                 max_crashes: 1,
-                ..Restart::default()
+                ..RestartPolicy::default()
             },
             watch: Some(Watch {
                 paths: vec![dir.path().to_path_buf()],
