@@ -205,7 +205,13 @@ pub fn environment() -> Environment<'static> {
 pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
     let mut env = environment();
     minijinja_embed::load_templates!(&mut env, "project");
-    let context = minijinja::Value::from(minijinja::value::Serde(names));
+    // `version`: the project's pyproject.toml asks for the reflex-django that `init`
+    // installs, or `uv run`, which syncs the environment to that file, would swap it
+    // for the index's newest.
+    let context = minijinja::context! {
+        version => env!("CARGO_PKG_VERSION"),
+        ..minijinja::Value::from(minijinja::value::Serde(names))
+    };
     env.templates()
         .map(|(name, template)| {
             let text = template
@@ -342,6 +348,18 @@ mod tests {
             "two templates, one file: {files:?}"
         );
         assert!(places.contains(&PathBuf::from("shop/shop.py")));
+    }
+
+    #[test]
+    fn the_project_asks_for_the_reflex_django_init_installs() {
+        let names = Names::new(Path::new("/x/shop"), None, None).unwrap();
+        let files = render(&names).unwrap();
+        let (_, pyproject) = files
+            .iter()
+            .find(|(path, _)| path == Path::new("pyproject.toml"))
+            .unwrap();
+        let wanted = format!("\"reflex-django=={}\"", env!("CARGO_PKG_VERSION"));
+        assert!(pyproject.contains(&wanted), "{pyproject}");
     }
 
     #[test]
