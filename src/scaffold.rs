@@ -21,101 +21,21 @@ pub struct Names {
     pub title: String,
 }
 
-/// `(path template, text template)`; paths use `app` / `django_project` placeholders.
-const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "README.md",
-        include_str!("../templates/project/README.md.j2"),
-    ),
-    (
-        ".gitignore",
-        include_str!("../templates/project/gitignore.j2"),
-    ),
-    (
-        ".env.example",
-        include_str!("../templates/project/env.example.j2"),
-    ),
-    (
-        "pyproject.toml",
-        include_str!("../templates/project/pyproject.toml.j2"),
-    ),
-    (
-        "reflex-django.yaml",
-        include_str!("../templates/project/reflex-django.yaml.j2"),
-    ),
-    (
-        "rxconfig.py",
-        include_str!("../templates/project/rxconfig.py.j2"),
-    ),
-    (
-        "manage.py",
-        include_str!("../templates/project/manage.py.j2"),
-    ),
-    (
-        "{{ django_project }}/__init__.py",
-        include_str!("../templates/project/backend/__init__.py.j2"),
-    ),
-    (
-        "{{ django_project }}/settings.py",
-        include_str!("../templates/project/backend/settings.py.j2"),
-    ),
-    (
-        "{{ django_project }}/urls.py",
-        include_str!("../templates/project/backend/urls.py.j2"),
-    ),
-    (
-        "{{ django_project }}/asgi.py",
-        include_str!("../templates/project/backend/asgi.py.j2"),
-    ),
-    (
-        "{{ django_project }}/wsgi.py",
-        include_str!("../templates/project/backend/wsgi.py.j2"),
-    ),
-    (
-        "notes/__init__.py",
-        include_str!("../templates/project/notes/__init__.py.j2"),
-    ),
-    (
-        "notes/apps.py",
-        include_str!("../templates/project/notes/apps.py.j2"),
-    ),
-    (
-        "notes/models.py",
-        include_str!("../templates/project/notes/models.py.j2"),
-    ),
-    (
-        "notes/admin.py",
-        include_str!("../templates/project/notes/admin.py.j2"),
-    ),
-    (
-        "notes/views.py",
-        include_str!("../templates/project/notes/views.py.j2"),
-    ),
-    (
-        "notes/urls.py",
-        include_str!("../templates/project/notes/urls.py.j2"),
-    ),
-    (
-        "notes/tests.py",
-        include_str!("../templates/project/notes/tests.py.j2"),
-    ),
-    (
-        "notes/migrations/__init__.py",
-        include_str!("../templates/project/notes/migrations/__init__.py.j2"),
-    ),
-    (
-        "notes/migrations/0001_initial.py",
-        include_str!("../templates/project/notes/migrations/0001_initial.py.j2"),
-    ),
-    (
-        "{{ app }}/__init__.py",
-        include_str!("../templates/project/app/__init__.py.j2"),
-    ),
-    (
-        "{{ app }}/{{ app }}.py",
-        include_str!("../templates/project/app/app.py.j2"),
-    ),
-];
+/// Where the project's template `name` (`backend/settings.py.j2`, a path under
+/// `templates/project/`) goes: its path without `.j2`, except that the dot files are
+/// kept visible in the repository (`gitignore.j2` is `.gitignore`) and the package
+/// directories take the names chosen (`app/` and its `app.py` the Reflex app's,
+/// `backend/` the Django project's).
+fn target(name: &str, names: &Names) -> PathBuf {
+    let path = name.strip_suffix(".j2").unwrap_or(name);
+    match path.split_once('/') {
+        None if matches!(path, "gitignore" | "env.example") => format!(".{path}").into(),
+        Some(("app", "app.py")) => Path::new(&names.app).join(format!("{}.py", names.app)),
+        Some(("app", rest)) => Path::new(&names.app).join(rest),
+        Some(("backend", rest)) => Path::new(&names.django_project).join(rest),
+        _ => path.into(),
+    }
+}
 
 /// Module names a generated package must not take: they would shadow what the
 /// project imports.
@@ -266,7 +186,8 @@ impl Names {
 }
 
 /// The template engine of the files we write (`init`, `deploy`): files keep their
-/// final newline.
+/// final newline, and nothing is escaped (the files are code and configuration, not
+/// HTML, whatever their names end with).
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_syntax(
@@ -275,23 +196,28 @@ pub fn environment() -> Environment<'static> {
             .build()
             .expect("valid syntax config"),
     );
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env
 }
 
-/// Every file of the project, rendered: `(relative path, text)`.
+/// Every file of the project, rendered: `(relative path, text)`, one for each
+/// template under `templates/project/` (embedded by build.rs).
 pub fn render(names: &Names) -> Result<Vec<(PathBuf, String)>> {
-    let env = environment();
-    let names = minijinja::Value::from(minijinja::value::Serde(names));
-    TEMPLATES
-        .iter()
-        .map(|(path, text)| {
-            let path = env
-                .render_str(path, &names)
-                .with_context(|| format!("cannot render the template path {path}"))?;
-            let text = env
-                .render_str(text, &names)
-                .with_context(|| format!("cannot render the template {path}"))?;
-            Ok((PathBuf::from(path), text))
+    let mut env = environment();
+    minijinja_embed::load_templates!(&mut env, "project");
+    // `version`: the project's pyproject.toml asks for the reflex-django that `init`
+    // installs, or `uv run`, which syncs the environment to that file, would swap it
+    // for the index's newest.
+    let context = minijinja::context! {
+        version => env!("CARGO_PKG_VERSION"),
+        ..minijinja::Value::from(minijinja::value::Serde(names))
+    };
+    env.templates()
+        .map(|(name, template)| {
+            let text = template
+                .render(&context)
+                .with_context(|| format!("cannot render the template {name}"))?;
+            Ok((target(name, names), text))
         })
         .collect()
 }
@@ -390,6 +316,50 @@ mod tests {
         assert_eq!(names.django_project, "backend");
         assert_eq!(names.title, "My Site");
         assert_eq!(names.name, "my-site");
+    }
+
+    #[test]
+    fn each_template_has_its_own_place_under_the_names_chosen() {
+        let names = Names::new(
+            Path::new("/x/site"),
+            Some("shop".into()),
+            Some("core".into()),
+        );
+        let names = names.unwrap();
+        for (template, path) in [
+            ("gitignore.j2", ".gitignore"),
+            ("env.example.j2", ".env.example"),
+            ("manage.py.j2", "manage.py"),
+            ("app/app.py.j2", "shop/shop.py"),
+            ("app/__init__.py.j2", "shop/__init__.py"),
+            ("backend/settings.py.j2", "core/settings.py"),
+            (
+                "notes/migrations/__init__.py.j2",
+                "notes/migrations/__init__.py",
+            ),
+        ] {
+            assert_eq!(target(template, &names), Path::new(path), "{template}");
+        }
+        let files = render(&names).unwrap();
+        let places: std::collections::HashSet<_> = files.iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            places.len(),
+            files.len(),
+            "two templates, one file: {files:?}"
+        );
+        assert!(places.contains(&PathBuf::from("shop/shop.py")));
+    }
+
+    #[test]
+    fn the_project_asks_for_the_reflex_django_init_installs() {
+        let names = Names::new(Path::new("/x/shop"), None, None).unwrap();
+        let files = render(&names).unwrap();
+        let (_, pyproject) = files
+            .iter()
+            .find(|(path, _)| path == Path::new("pyproject.toml"))
+            .unwrap();
+        let wanted = format!("\"reflex-django=={}\"", env!("CARGO_PKG_VERSION"));
+        assert!(pyproject.contains(&wanted), "{pyproject}");
     }
 
     #[test]

@@ -186,6 +186,7 @@ fn environment(dir: &Path) -> Result<Python> {
         Some(uv) => {
             let mut c = Command::new(uv);
             c.args(["pip", "install", "--python"]).arg(&python.path);
+            c.args(uv_find_links());
             c
         }
         None => {
@@ -205,6 +206,20 @@ fn environment(dir: &Path) -> Result<Python> {
     }
     step.done(&format!("new {}", venv.display()));
     Ok(python)
+}
+
+/// pip's `PIP_FIND_LINKS` (space-separated) as uv's `--find-links`: uv reads only its
+/// own `UV_FIND_LINKS`, which wins when set. One setting then finds a local wheel of
+/// reflex-django whichever installer `init` picks.
+fn uv_find_links() -> Vec<String> {
+    if std::env::var_os("UV_FIND_LINKS").is_some() {
+        return Vec::new();
+    }
+    std::env::var("PIP_FIND_LINKS")
+        .unwrap_or_default()
+        .split_whitespace()
+        .flat_map(|place| ["--find-links".to_string(), place.to_string()])
+        .collect()
 }
 
 /// The required packages that `report`'s environment lacks.

@@ -97,9 +97,11 @@ pub struct Generated {
 }
 
 pub fn nginx(site: &Site) -> Result<Vec<Generated>> {
-    render(site, "nginx", &[("nginx.conf", NGINX)])
+    render(site, "nginx", |name| name == "nginx.conf.j2")
 }
 
+/// Every template at the top of `templates/deploy/`: the image, its stack, and the
+/// nginx in front.
 pub fn compose(site: &Site) -> Result<Vec<Generated>> {
     // nginx in compose reaches the replicas by their service names.
     let mut inner = site.clone();
@@ -108,43 +110,13 @@ pub fn compose(site: &Site) -> Result<Vec<Generated>> {
         .collect();
     inner.listen = 80;
     inner.files = None;
-    render(
-        &inner,
-        "compose",
-        &[
-            ("Dockerfile", DOCKERFILE),
-            ("Dockerfile.dockerignore", DOCKERIGNORE),
-            ("compose.yaml", COMPOSE),
-            ("nginx.conf", NGINX),
-        ],
-    )
+    render(&inner, "compose", |name| !name.contains('/'))
 }
 
+/// Every template under `templates/deploy/k8s/`.
 pub fn k8s(site: &Site) -> Result<Vec<Generated>> {
-    render(
-        site,
-        "k8s",
-        &[
-            ("deployment.yaml", K8S_DEPLOYMENT),
-            ("service.yaml", K8S_SERVICE),
-            ("ingress.yaml", K8S_INGRESS),
-            ("configmap.yaml", K8S_CONFIGMAP),
-            ("secret.example.yaml", K8S_SECRET),
-            ("migrate-job.yaml", K8S_MIGRATE),
-        ],
-    )
+    render(site, "k8s", |name| name.starts_with("k8s/"))
 }
-
-const NGINX: &str = include_str!("../../templates/deploy/nginx.conf.j2");
-const DOCKERFILE: &str = include_str!("../../templates/deploy/Dockerfile.j2");
-const DOCKERIGNORE: &str = include_str!("../../templates/deploy/Dockerfile.dockerignore.j2");
-const COMPOSE: &str = include_str!("../../templates/deploy/compose.yaml.j2");
-const K8S_DEPLOYMENT: &str = include_str!("../../templates/deploy/k8s/deployment.yaml.j2");
-const K8S_SERVICE: &str = include_str!("../../templates/deploy/k8s/service.yaml.j2");
-const K8S_INGRESS: &str = include_str!("../../templates/deploy/k8s/ingress.yaml.j2");
-const K8S_CONFIGMAP: &str = include_str!("../../templates/deploy/k8s/configmap.yaml.j2");
-const K8S_SECRET: &str = include_str!("../../templates/deploy/k8s/secret.example.yaml.j2");
-const K8S_MIGRATE: &str = include_str!("../../templates/deploy/k8s/migrate-job.yaml.j2");
 
 #[derive(Serialize)]
 struct Values<'a> {
@@ -157,8 +129,12 @@ struct Values<'a> {
     body_size: &'static str,
 }
 
-fn render(site: &Site, kind: &str, templates: &[(&str, &str)]) -> Result<Vec<Generated>> {
-    let env = crate::scaffold::environment();
+/// The files of the templates of `templates/deploy/` (embedded by build.rs) that
+/// `wanted` picks by name; each file is named as its template without the directory
+/// and `.j2`, and they come in the order of these names.
+fn render(site: &Site, kind: &str, wanted: impl Fn(&str) -> bool) -> Result<Vec<Generated>> {
+    let mut env = crate::scaffold::environment();
+    minijinja_embed::load_templates!(&mut env, "deploy");
     let context = Values {
         site,
         upstream_name: site.name.replace('-', "_"),
@@ -169,18 +145,22 @@ fn render(site: &Site, kind: &str, templates: &[(&str, &str)]) -> Result<Vec<Gen
         body_size: "100m",
     };
     let context = minijinja::Value::from(minijinja::value::Serde(&context));
-    templates
-        .iter()
-        .map(|(path, template)| {
-            let text = env
-                .render_str(template, &context)
-                .with_context(|| format!("cannot render the {kind} template {path}"))?;
+    let mut files = env
+        .templates()
+        .filter(|(name, _)| wanted(name))
+        .map(|(name, template)| {
+            let text = template
+                .render(&context)
+                .with_context(|| format!("cannot render the {kind} template {name}"))?;
+            let file = name.rsplit('/').next().unwrap_or(name);
             Ok(Generated {
-                path: PathBuf::from(path),
+                path: PathBuf::from(file.strip_suffix(".j2").unwrap_or(file)),
                 text: protect(kind, &text),
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
 }
 
 /// The first line of a generated file: what made it, and a digest of the rest, so

@@ -2,12 +2,26 @@
 //!
 //! Directories are watched one by one, not recursively: a recursive watch of a project
 //! root would put an inotify watch on every directory of `node_modules/` and `.venv/`
-//! (tens of thousands) before any ignore pattern is applied. We walk the tree ourselves,
-//! skip ignored directories, and add directories created later as they appear.
+//! (tens of thousands) before any ignore pattern is applied. We walk the tree ourselves
+//! (with the `ignore` crate's walker), never entering a directory that the watch's
+//! patterns or the project's `.gitignore` files ignore, and add directories created
+//! later as they appear.
+//!
+//! Patterns (globs, `**` spans directories) are matched against the path below the
+//! watched directory: one without a `/` against a name at any depth (`*.py`,
+//! `__pycache__/`), one with a `/` from the watched directory down
+//! (`templates/**/*.html`); an absolute path is that path and everything below it. An
+//! ignored directory ignores everything below it. `.gitignore` files are read from the
+//! watched trees and the directories above them up to the repository's root (without a
+//! repository, up to `/`), as git reads them; one that changes is read again.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use ignore::WalkBuilder;
+use ignore::gitignore::Gitignore;
 use notify_debouncer_full::notify::event::{CreateKind, MetadataKind, ModifyKind};
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
@@ -33,6 +47,7 @@ impl Drop for Reloader {
 
 /// Calls `changed` with the first relevant path of each burst of changes.
 pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result<Reloader> {
+    let mut rules = Rules::new(&watch)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
         let _ = tx.send(result);
@@ -46,7 +61,7 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
             ))
             .hint("fix the path in the watch list (django.watch in reflex-django.yaml)"));
         }
-        for dir in watchable(root, &watch) {
+        for dir in rules.watchable(root) {
             debouncer
                 .watch(&dir, RecursiveMode::NonRecursive)
                 .map_err(|e| {
@@ -68,7 +83,10 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
             for event in &events {
                 if event.kind == EventKind::Create(CreateKind::Folder) {
                     for path in &event.paths {
-                        for dir in watchable(path, &watch) {
+                        if rules.ignores(path, true) {
+                            continue;
+                        }
+                        for dir in rules.watchable(path) {
                             let _ = debouncer.watch(&dir, RecursiveMode::NonRecursive);
                         }
                     }
@@ -83,8 +101,15 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
                 ) {
                     continue;
                 }
+                for path in &event.paths {
+                    if path.file_name().is_some_and(|n| n == ".gitignore")
+                        && let Some(dir) = path.parent()
+                    {
+                        rules.read_gitignore(dir);
+                    }
+                }
                 if first.is_none() {
-                    first = event.paths.iter().find(|p| watch.counts(p)).cloned();
+                    first = event.paths.iter().find(|p| rules.counts(p)).cloned();
                 }
             }
             if let Some(path) = first {
@@ -95,27 +120,6 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
     Ok(Reloader { task })
 }
 
-/// `root` (a file, or a directory and its subdirectories) minus ignored directories.
-fn watchable(root: &Path, watch: &Watch) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(path) = stack.pop() {
-        if watch.ignores(&path) {
-            continue;
-        }
-        if let Ok(entries) = std::fs::read_dir(&path) {
-            stack.extend(
-                entries
-                    .flatten()
-                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                    .map(|e| e.path()),
-            );
-        }
-        found.push(path);
-    }
-    found
-}
-
 /// Shorter in messages: `backend/views.py changed`.
 fn relative(path: PathBuf) -> PathBuf {
     std::env::current_dir()
@@ -124,116 +128,331 @@ fn relative(path: PathBuf) -> PathBuf {
         .unwrap_or(path)
 }
 
-impl Watch {
-    /// Whether a change of `path` should restart the child.
-    pub fn counts(&self, path: &Path) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        !self.ignores(path)
-            && (self.include.is_empty() || self.include.iter().any(|p| glob(p, name)))
+/// What a watch counts and what it skips.
+struct Rules {
+    patterns: Arc<Patterns>,
+    /// The `.gitignore` files read so far, the deepest directory first (a deeper file
+    /// overrides the ones above it).
+    gitignores: Vec<Gitignore>,
+}
+
+/// The watch's own patterns, compiled.
+struct Patterns {
+    /// The directories the patterns are anchored at: each watched directory, and the
+    /// directory of each watched file.
+    bases: Vec<PathBuf>,
+    /// What counts; everything when `None`.
+    include: Option<GlobSet>,
+    ignore: GlobSet,
+    /// The absolute paths ignored, with everything below them.
+    ignore_under: Vec<PathBuf>,
+}
+
+impl Rules {
+    fn new(watch: &Watch) -> Result<Rules> {
+        let (absolute, relative): (Vec<&String>, Vec<&String>) =
+            watch.ignore.iter().partition(|p| p.starts_with('/'));
+        let bases: Vec<PathBuf> = watch
+            .paths
+            .iter()
+            .map(|p| match p.parent() {
+                Some(parent) if p.is_file() => parent.to_path_buf(),
+                _ => p.clone(),
+            })
+            .collect();
+        let mut rules = Rules {
+            patterns: Arc::new(Patterns {
+                include: (!watch.include.is_empty())
+                    .then(|| globs(&watch.include, false))
+                    .transpose()?,
+                ignore: globs(&relative, true)?,
+                ignore_under: absolute.into_iter().map(PathBuf::from).collect(),
+                bases: bases.clone(),
+            }),
+            gitignores: Vec::new(),
+        };
+        // The `.gitignore` files above the watched trees; those inside are read as
+        // the trees are walked.
+        for base in &bases {
+            for dir in base.ancestors() {
+                rules.read_gitignore(dir);
+                if dir.join(".git").exists() {
+                    break;
+                }
+            }
+        }
+        Ok(rules)
     }
 
-    /// Whether `path` is ignored by a pattern (see [`Watch::ignore`]).
-    pub fn ignores(&self, path: &Path) -> bool {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        self.ignore.iter().any(|pattern| {
-            if let Some(dir) = pattern.strip_suffix('/') {
-                path.components().any(|c| c.as_os_str() == dir)
-            } else if pattern.starts_with('/') {
-                path.starts_with(pattern)
-            } else {
-                glob(pattern, name)
+    /// Whether a change of `path` should restart the child.
+    fn counts(&self, path: &Path) -> bool {
+        !self.ignores(path, path.is_dir())
+            && self
+                .patterns
+                .include
+                .as_ref()
+                .is_none_or(|set| set.is_match(self.patterns.below_base(path)))
+    }
+
+    /// Whether `path` is ignored by a pattern or a `.gitignore`.
+    fn ignores(&self, path: &Path, is_dir: bool) -> bool {
+        if self.patterns.ignores(path) {
+            return true;
+        }
+        for gitignore in &self.gitignores {
+            if !path.starts_with(gitignore.path()) || path == gitignore.path() {
+                continue;
             }
-        })
+            let found = gitignore.matched(path, is_dir);
+            if found.is_ignore() || found.is_whitelist() {
+                return found.is_ignore();
+            }
+        }
+        false
+    }
+
+    /// `root` (a file, or a directory and its subdirectories) minus ignored
+    /// directories, which are not entered. The `.gitignore` files found are kept.
+    fn watchable(&mut self, root: &Path) -> Vec<PathBuf> {
+        let patterns = Arc::clone(&self.patterns);
+        let walk = WalkBuilder::new(root)
+            .standard_filters(false)
+            .git_ignore(true)
+            .parents(true)
+            .require_git(false)
+            .filter_entry(move |entry| !patterns.ignores(entry.path()))
+            .build();
+        let mut found = Vec::new();
+        for entry in walk.flatten() {
+            if entry.depth() == 0 || entry.file_type().is_some_and(|t| t.is_dir()) {
+                found.push(entry.into_path());
+            } else if entry.file_name() == ".gitignore"
+                && let Some(dir) = entry.path().parent()
+            {
+                self.read_gitignore(dir);
+            }
+        }
+        found
+    }
+
+    /// (Re)reads `dir/.gitignore`, or forgets it once it is gone.
+    fn read_gitignore(&mut self, dir: &Path) {
+        self.gitignores.retain(|g| g.path() != dir);
+        let file = dir.join(".gitignore");
+        if file.is_file() {
+            // A line git cannot read is skipped, as git skips it.
+            let (gitignore, _) = Gitignore::new(&file);
+            self.gitignores.push(gitignore);
+            self.gitignores
+                .sort_by_key(|g| std::cmp::Reverse(g.path().components().count()));
+        }
     }
 }
 
-/// `*` is any run of characters, `?` any one character.
-fn glob(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
-    // Classic two-pointer matcher with backtracking to the last `*`.
-    let (mut pi, mut ti) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ti));
-            pi += 1;
-        } else if let Some((sp, st)) = star {
-            pi = sp + 1;
-            ti = st + 1;
-            star = Some((sp, st + 1));
+impl Patterns {
+    fn ignores(&self, path: &Path) -> bool {
+        self.ignore_under.iter().any(|p| path.starts_with(p))
+            || self.ignore.is_match(self.below_base(path))
+    }
+
+    /// `path` below the deepest base it is under (itself when under none).
+    fn below_base<'a>(&self, path: &'a Path) -> &'a Path {
+        self.bases
+            .iter()
+            .filter_map(|base| path.strip_prefix(base).ok())
+            .min_by_key(|rest| rest.components().count())
+            .unwrap_or(path)
+    }
+}
+
+/// The watch's patterns (see the module's comment) as one set; with `below`, each also
+/// matches everything below what it matches.
+fn globs(patterns: &[impl AsRef<str>], below: bool) -> Result<GlobSet> {
+    let mut set = GlobSetBuilder::new();
+    for pattern in patterns {
+        let pattern = pattern.as_ref();
+        let bare = pattern.strip_suffix('/').unwrap_or(pattern);
+        let anchored = if bare.contains('/') {
+            bare.to_string()
         } else {
-            return false;
+            format!("**/{bare}")
+        };
+        let under = format!("{anchored}/**");
+        for glob in std::iter::once(&anchored).chain(below.then_some(&under)) {
+            let glob = GlobBuilder::new(glob)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| {
+                    Error::new(format!("the watch pattern `{pattern}` is not a valid glob"))
+                        .cause(e)
+                        .hint("`*` and `?` match within a name, `**` across directories")
+                })?;
+            set.add(glob);
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    set.build()
+        .map_err(|e| Error::new("cannot compile the watch patterns").cause(e))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn globs() {
-        assert!(glob("*.py", "views.py"));
-        assert!(!glob("*.py", "views.pyc"));
-        assert!(glob("db.sqlite3*", "db.sqlite3-journal"));
-        assert!(glob("?b*c", "abxxc"));
-        assert!(!glob("?b*c", "abxxd"));
-        assert!(glob("*", ""));
-    }
-
     fn django_watch(root: &Path) -> Watch {
         Watch {
             paths: vec![root.to_path_buf()],
-            include: vec!["*.py".into()],
+            include: vec!["*.py".into(), "templates/**/*.html".into()],
             ignore: vec![
                 "__pycache__/".into(),
                 "node_modules/".into(),
                 "*.sqlite3".into(),
+                "*.py[co]".into(),
                 root.join("reflex_app").display().to_string(),
             ],
         }
     }
 
+    fn rules(watch: &Watch) -> Rules {
+        Rules::new(watch).unwrap()
+    }
+
     #[test]
     fn patterns_select_what_counts() {
-        let w = django_watch(Path::new("/p"));
+        let w = rules(&django_watch(Path::new("/p")));
         assert!(w.counts(Path::new("/p/backend/views.py")));
+        assert!(w.counts(Path::new("/p/views.py")));
         assert!(!w.counts(Path::new("/p/backend/__pycache__/views.py")));
+        assert!(!w.counts(Path::new("/p/backend/views.pyc")));
         assert!(!w.counts(Path::new("/p/backend/notes.txt")));
         assert!(!w.counts(Path::new("/p/db.sqlite3")));
         assert!(!w.counts(Path::new("/p/reflex_app/state.py")));
         assert!(w.counts(Path::new("/p/reflex_app_other/state.py")));
+        // Names above the watched directory are not the project's: a project kept
+        // under a directory called `node_modules` is still watched.
+        let w = rules(&django_watch(Path::new("/srv/node_modules/p")));
+        assert!(w.counts(Path::new("/srv/node_modules/p/backend/views.py")));
+    }
+
+    #[test]
+    fn two_stars_span_directories_from_the_watched_one() {
+        let w = rules(&django_watch(Path::new("/p")));
+        assert!(w.counts(Path::new("/p/templates/index.html")));
+        assert!(w.counts(Path::new("/p/templates/notes/list/item.html")));
+        // Anchored at the watched directory, and `*` stays within a name.
+        assert!(!w.counts(Path::new("/p/notes/templates/index.html")));
+        assert!(!w.counts(Path::new("/p/index.html")));
+        let deep = Watch {
+            ignore: vec!["**/migrations/**/*.py".into()],
+            ..django_watch(Path::new("/p"))
+        };
+        let w = rules(&deep);
+        assert!(!w.counts(Path::new("/p/notes/migrations/0001_initial.py")));
+        assert!(!w.counts(Path::new("/p/notes/migrations/old/0001_initial.py")));
+        assert!(w.counts(Path::new("/p/notes/models.py")));
+    }
+
+    #[test]
+    fn a_bad_pattern_is_an_error_that_names_it() {
+        let bad = Watch {
+            include: vec!["*.{py".into()],
+            ..django_watch(Path::new("/p"))
+        };
+        let err = Rules::new(&bad)
+            .err()
+            .expect("an unclosed brace is refused");
+        assert!(err.message().contains("`*.{py`"), "{err}");
+        assert!(err.hint_text().is_some());
+    }
+
+    fn tree(root: &Path, dirs: &[&str], files: &[(&str, &str)]) {
+        for d in dirs {
+            std::fs::create_dir_all(root.join(d)).unwrap();
+        }
+        for (f, text) in files {
+            std::fs::write(root.join(f), text).unwrap();
+        }
+    }
+
+    fn sorted_below(root: &Path, dirs: Vec<PathBuf>) -> Vec<String> {
+        let mut dirs: Vec<String> = dirs
+            .iter()
+            .map(|d| d.strip_prefix(root).unwrap().display().to_string())
+            .collect();
+        dirs.sort();
+        dirs
     }
 
     #[test]
     fn ignored_directories_are_not_walked() {
         let dir = tempfile::tempdir().unwrap();
-        for d in ["backend/app", "node_modules/x/y", "reflex_app"] {
-            std::fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        let mut dirs = watchable(dir.path(), &django_watch(dir.path()));
-        dirs.sort();
-        let root = dir.path().to_path_buf();
-        assert_eq!(
-            dirs,
-            vec![root.clone(), root.join("backend"), root.join("backend/app")]
+        let root = dir.path();
+        tree(
+            root,
+            &["backend/app", "node_modules/x/y", "reflex_app"],
+            &[],
         );
+        let mut w = rules(&django_watch(root));
+        assert_eq!(
+            sorted_below(root, w.watchable(root)),
+            ["", "backend", "backend/app"]
+        );
+    }
+
+    #[test]
+    fn what_the_project_gitignores_is_neither_walked_nor_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        tree(
+            root,
+            &[".git", "backend/generated/deep", "backend/cache", "notes"],
+            &[
+                (".gitignore", "generated/\n*.local.py\n!keep.local.py\n"),
+                ("backend/.gitignore", "cache/\nscratch.py\n"),
+            ],
+        );
+        // Only `backend/` is watched: the project's `.gitignore` above it still rules.
+        let mut w = rules(&Watch {
+            paths: vec![root.join("backend")],
+            ..django_watch(root)
+        });
+        assert_eq!(
+            sorted_below(root, w.watchable(&root.join("backend"))),
+            ["backend"]
+        );
+        assert!(w.counts(&root.join("backend/views.py")));
+        assert!(!w.counts(&root.join("backend/settings.local.py")));
+        assert!(w.counts(&root.join("backend/keep.local.py")));
+        assert!(!w.counts(&root.join("backend/scratch.py")));
+        // A `.gitignore` that changes is read again.
+        std::fs::write(root.join("backend/.gitignore"), "cache/\n").unwrap();
+        w.read_gitignore(&root.join("backend"));
+        assert!(w.counts(&root.join("backend/scratch.py")));
+        // Above the repository's root, a `.gitignore` is not the project's.
+        let outer = tempfile::tempdir().unwrap();
+        tree(
+            outer.path(),
+            &["p/.git", "p/backend"],
+            &[(".gitignore", "*.py\n")],
+        );
+        let w = rules(&django_watch(&outer.path().join("p")));
+        assert!(w.counts(&outer.path().join("p/backend/views.py")));
     }
 
     #[tokio::test]
     async fn a_saved_file_is_reported_once_ignored_ones_never() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("backend")).unwrap();
+        tree(
+            dir.path(),
+            &["backend"],
+            &[(".gitignore", "generated.py\n")],
+        );
         let (tx, mut rx) = mpsc::unbounded_channel();
         let _reloader = start(django_watch(dir.path()), move |p| {
             let _ = tx.send(p);
         })
         .unwrap();
         std::fs::write(dir.path().join("db.sqlite3"), "x").unwrap();
+        std::fs::write(dir.path().join("backend/generated.py"), "x = 1\n").unwrap();
         std::fs::write(dir.path().join("backend/views.py"), "a = 1\n").unwrap();
         std::fs::write(dir.path().join("backend/views.py"), "a = 2\n").unwrap();
         let changed = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;

@@ -79,6 +79,13 @@ BROWSER_MISSING = (
 def pytest_terminal_summary(terminalreporter):
     if BROWSER_MISSING:
         terminalreporter.write_line(f"browser tests: {BROWSER_MISSING}", yellow=True)
+    # The uv test needs the wheel that `scripts/test` builds: one line when it was
+    # skipped for want of it.
+    for report in terminalreporter.stats.get("skipped", []):
+        if "test_init_uv.py" in report.nodeid and isinstance(report.longrepr, tuple):
+            reason = report.longrepr[2].removeprefix("Skipped: ")
+            terminalreporter.write_line(f"uv init test: {reason}", yellow=True)
+            break
 
 
 @pytest.fixture(scope="session")

@@ -68,6 +68,7 @@ def test_editing_a_django_view_restarts_django_with_the_new_code(stack):
     views = stack.root / "notes" / "views.py"
     urls_py = stack.root / "notes" / "urls.py"
     original_views, original_urls = views.read_text(), urls_py.read_text()
+    compiles = stack.count(r"Compiling")
     try:
         views.write_text(original_views + "\n\ndef version(request):\n    return JsonResponse({'version': 2})\n")
         urls_py.write_text(
@@ -82,6 +83,9 @@ def test_editing_a_django_view_restarts_django_with_the_new_code(stack):
         print(f"save → new code answering: {time.monotonic() - saved:.2f}s")
         assert answer
         assert re.search(r"django restarting because notes/(views|urls)\.py changed", stack.log())
+        # Reflex's own reloader sees the app directory too, and its process runs the
+        # same Django: it recompiles as well (as the README says).
+        wait_for(lambda: stack.count(r"Compiling") > compiles, 60, "Reflex's own reloader to recompile")
     finally:
         views.write_text(original_views)
         urls_py.write_text(original_urls)
@@ -99,7 +103,7 @@ def test_a_request_made_during_a_django_restart_succeeds(stack):
 
 def test_reflex_recompile_keeps_django_paths_on_the_dev_server(stack):
     app_file = stack.root / "demo" / "demo.py"
-    compiles = stack.count(r"Compiling")
+    compiles, restarts = stack.count(r"Compiling"), stack.count(r"django restarting")
     app_file.write_text(app_file.read_text() + "\n# touched by the recompile test\n")
     wait_for(lambda: stack.count(r"Compiling") > compiles, 60, "Reflex to recompile", 0.02)
     recompiled = time.monotonic()
@@ -111,6 +115,8 @@ def test_reflex_recompile_keeps_django_paths_on_the_dev_server(stack):
     )
     print(f"Django's paths served by the dev server {time.monotonic() - recompiled:.2f}s after the recompile")
     assert "reflex-django:begin" in (stack.root / ".web" / "vite.config.js").read_text()
+    # A change in the Reflex app reloads Reflex alone.
+    assert stack.count(r"django restarting") == restarts, stack.log()[-2000:]
 
 
 def test_a_rewritten_vite_config_is_patched_again(stack):
