@@ -14,6 +14,9 @@
 //! ignored directory ignores everything below it. `.gitignore` files are read from the
 //! watched trees and the directories above them up to the repository's root (without a
 //! repository, up to `/`), as git reads them; one that changes is read again.
+//!
+//! Events are handled on a thread of their own, not on the async runtime: a new
+//! directory is walked and `.gitignore` files are read there.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,8 +28,7 @@ use ignore::gitignore::Gitignore;
 use notify_debouncer_full::notify::event::{CreateKind, MetadataKind, ModifyKind};
 use notify_debouncer_full::notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use std::sync::mpsc;
 
 use super::spec::Watch;
 use crate::error::{Error, Result};
@@ -36,21 +38,27 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 
 /// Watches while it lives.
 pub struct Reloader {
-    task: JoinHandle<()>,
+    stop: mpsc::Sender<Message>,
 }
 
 impl Drop for Reloader {
     fn drop(&mut self) {
-        self.task.abort();
+        let _ = self.stop.send(Message::Stop);
     }
+}
+
+enum Message {
+    Events(DebounceEventResult),
+    Stop,
 }
 
 /// Calls `changed` with the first relevant path of each burst of changes.
 pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result<Reloader> {
     let mut rules = Rules::new(&watch)?;
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop, rx) = mpsc::channel();
+    let events = stop.clone();
     let mut debouncer = new_debouncer(DEBOUNCE, None, move |result: DebounceEventResult| {
-        let _ = tx.send(result);
+        let _ = events.send(Message::Events(result));
     })
     .map_err(|e| Error::new("cannot watch files for changes").cause(e))?;
     for root in &watch.paths {
@@ -74,8 +82,9 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
                 })?;
         }
     }
-    let task = tokio::spawn(async move {
-        while let Some(result) = rx.recv().await {
+    let handle_events = move || {
+        // The debouncer lives, and watches, as long as this loop runs.
+        while let Ok(Message::Events(result)) = rx.recv() {
             // Errors of the watcher (a watched directory removed, a full queue) are
             // not worth stopping for: the next save is seen again.
             let Ok(events) = result else { continue };
@@ -116,8 +125,13 @@ pub fn start(watch: Watch, changed: impl Fn(PathBuf) + Send + 'static) -> Result
                 changed(relative(path));
             }
         }
-    });
-    Ok(Reloader { task })
+        drop(debouncer);
+    };
+    std::thread::Builder::new()
+        .name("reload".into())
+        .spawn(handle_events)
+        .map_err(|e| Error::new("cannot start the file watch's thread").cause(e))?;
+    Ok(Reloader { stop })
 }
 
 /// Shorter in messages: `backend/views.py changed`.
@@ -446,8 +460,8 @@ mod tests {
             &["backend"],
             &[(".gitignore", "generated.py\n")],
         );
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        let _reloader = start(django_watch(dir.path()), move |p| {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let reloader = start(django_watch(dir.path()), move |p| {
             let _ = tx.send(p);
         })
         .unwrap();
@@ -468,5 +482,9 @@ mod tests {
         assert_eq!(changed.unwrap().unwrap(), dir.path().join("shop/models.py"));
         let quiet = tokio::time::timeout(Duration::from_millis(600), rx.recv()).await;
         assert!(quiet.is_err(), "one report per burst: {quiet:?}");
+        // Dropped, it stops: its thread ends and lets go of the callback.
+        drop(reloader);
+        let closed = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(closed, Ok(None));
     }
 }

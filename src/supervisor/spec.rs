@@ -155,11 +155,14 @@ impl fmt::Display for Probe {
 pub struct Watch {
     /// Files or directories (watched recursively).
     pub paths: Vec<PathBuf>,
-    /// File-name patterns that count (`*.py`); every file when empty.
+    /// Glob patterns of the files that count (`*.py`, `templates/**/*.html`); every
+    /// file when empty.
     pub include: Vec<String>,
-    /// Patterns to ignore: `name/` skips every directory of that name (`.web/`,
-    /// `__pycache__/`), an absolute path skips it and everything below it, anything
-    /// else is matched against file names (`*.sqlite3`, `*.pyc`).
+    /// Glob patterns to ignore: `name/` skips every directory of that name (`.web/`,
+    /// `__pycache__/`), an absolute path skips it and everything below it; a pattern
+    /// without `/` matches a name at any depth (`*.sqlite3`), one with `/` the path
+    /// below the watched directory (`**` spans directories). Files the project's
+    /// `.gitignore` files ignore are skipped as well.
     pub ignore: Vec<String>,
 }
 

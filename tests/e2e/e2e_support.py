@@ -283,7 +283,7 @@ class Load:
                     status = client.get(path).status_code
                     failure = None if self.ok(status) else f"{status} {path}"
                 except httpx.HTTPError as exc:
-                    failure = f"{type(exc).__name__} {path}"
+                    failure = f"{type(exc).__name__} {path}: {exc}"
                 with self._lock:
                     self.done += 1
                     if failure:

@@ -76,9 +76,17 @@ def test_no_get_fails_when_django_is_killed_under_load(chaos):
     os.kill(django_pid(chaos), signal.SIGKILL)
     load.join()
     done, failures = load.done, load.failures
-    print(f"{total} GETs with {threads} at a time, Django killed (SIGKILL) meanwhile: {len(failures)} failed")
+    # An answer Django had begun when it died cannot be sent again: the client gets a
+    # cut body. Only those, and at most one per request in flight, may fail; a request
+    # that Django had not answered is sent again and must succeed.
+    cut = [f for f in failures if "without sending complete message body" in f]
+    print(
+        f"{total} GETs with {threads} at a time, Django killed (SIGKILL) meanwhile: "
+        f"{len(failures)} failed, {len(cut)} of them answers cut mid-body"
+    )
     assert done == total
-    assert failures == [], failures[:10]
+    assert failures == cut, failures[:10]
+    assert len(cut) <= threads, cut
     assert "django was killed by SIGKILL" in chaos.log()
 
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from e2e_support import binary
 
 WHEELS = Path(__file__).resolve().parents[2] / "target" / "wheels"
@@ -54,6 +55,10 @@ def test_init_with_uv_then_uv_run(tmp_path: Path, run_env: dict[str, str]) -> No
     assert check.returncode == 0, output
     assert "System check identified no issues" in output, output
     installed = run(
-        [project / ".venv" / "bin" / "python", "-c", "import importlib.metadata as m; print(m.version('reflex-django'))"]
+        [
+            project / ".venv" / "bin" / "python",
+            "-c",
+            "import importlib.metadata as m; print(m.version('reflex-django'))",
+        ]
     )
     assert installed.stdout.strip() == version, "uv run swapped reflex-django for another release"
