@@ -13,10 +13,11 @@ class ReflexDjangoConfig(AppConfig):
         from django.core import checks
 
         from reflex_django import auth_changes, live
-        from reflex_django.checks import check_auth_settings, check_event_bridge_settings
+        from reflex_django.checks import check_app_order, check_auth_settings, check_event_bridge_settings
 
         checks.register(check_auth_settings)
         checks.register(check_event_bridge_settings)
+        checks.register(check_app_order)
         # Every process with these settings tells Reflex workers what changed.
         auth_changes.connect()
         # ...and which rows changed, for live updates.

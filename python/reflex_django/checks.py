@@ -8,7 +8,7 @@ from typing import Any
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["check_auth_settings", "check_event_bridge_settings"]
+__all__ = ["check_app_order", "check_auth_settings", "check_event_bridge_settings"]
 
 
 def check_auth_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
@@ -60,3 +60,27 @@ def check_event_bridge_settings(app_configs: Any = None, **kwargs: Any) -> list[
             )
         )
     return found
+
+
+def check_app_order(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """`reflex_django` comes before the admin, so its `admin/base.html` is the one used."""
+    from django.apps import apps
+
+    return app_order_problems([config.name for config in apps.get_app_configs()])
+
+
+def app_order_problems(names: list[str]) -> list[checks.CheckMessage]:
+    """What is wrong with the order of the installed apps' `names`."""
+    if "django.contrib.admin" not in names or "reflex_django" not in names:
+        return []
+    if names.index("reflex_django") < names.index("django.contrib.admin"):
+        return []
+    return [
+        checks.Warning(
+            "'reflex_django' is listed after 'django.contrib.admin' in INSTALLED_APPS, so the admin "
+            "keeps its colour theme under the same localStorage key as Reflex ('theme'): each logs "
+            "an invalid-theme error in the browser and resets the other's choice",
+            hint="move 'reflex_django' above 'django.contrib.admin' in INSTALLED_APPS",
+            id="reflex_django.W002",
+        )
+    ]

@@ -141,3 +141,15 @@ def test_system_checks() -> None:
         assert check_auth_settings() == []  # the package serves its views itself
     with override_settings(REFLEX_DJANGO_AUTH={"ENABLED": False}):
         assert check_auth_settings() == []
+
+
+def test_reflex_django_after_the_admin_is_a_warning_with_the_fix():
+    from reflex_django.checks import app_order_problems, check_app_order
+
+    assert check_app_order() == []  # the test project lists reflex_django first
+    admin_first = ["django.contrib.admin", "django.contrib.auth", "reflex_django"]
+    [warning] = app_order_problems(admin_first)
+    assert warning.id == "reflex_django.W002"
+    assert warning.hint == "move 'reflex_django' above 'django.contrib.admin' in INSTALLED_APPS"
+    assert app_order_problems(["reflex_django", "django.contrib.admin"]) == []
+    assert app_order_problems(["django.contrib.auth", "reflex_django"]) == []  # no admin, no clash
