@@ -30,6 +30,15 @@ impl Error {
         self
     }
 
+    /// Sets the hint unless the error already has one (which knows better).
+    pub fn or_hint(self, hint: impl Into<String>) -> Self {
+        if self.hint.is_some() {
+            self
+        } else {
+            self.hint(hint)
+        }
+    }
+
     /// Adds a lower-level reason, shown under the message.
     pub fn cause(mut self, cause: impl fmt::Display) -> Self {
         self.causes.push(cause.to_string());
@@ -104,6 +113,16 @@ impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn or_hint_keeps_the_hint_that_knows_better() {
+        let err = Error::new("x").hint("specific").or_hint("generic");
+        assert_eq!(err.hint_text(), Some("specific"));
+        assert_eq!(
+            Error::new("x").or_hint("generic").hint_text(),
+            Some("generic")
+        );
+    }
 
     #[test]
     fn display_has_causes_and_hint() {

@@ -233,7 +233,7 @@ fn served_files(project: &Project, resolved: &crate::config::Resolved) -> Result
     let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
     let settings = report
         .django_settings(resolved)
-        .map_err(|e| e.hint("run `reflex-django doctor`"))?;
+        .map_err(|e| e.or_hint("run `reflex-django doctor`"))?;
     let static_prefix = static_prefix::resolve(resolved, Some(settings))?.map(|(p, _)| p);
     let no_files = |what: &str| {
         Error::new(format!("--serve-files needs {what}"))

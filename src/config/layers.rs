@@ -113,6 +113,17 @@ fn split_message(message: &str) -> (String, Option<String>) {
     if let Some((problem, hint)) = message.split_once(HINT_MARK) {
         return (problem.to_string(), Some(hint.trim().to_string()));
     }
+    // The layers' type names mean nothing to users: a section is a mapping.
+    let message = match message.split_once("expected struct ") {
+        Some((before, after)) => {
+            let rest = after.split_once(' ').map_or("", |(_, rest)| rest);
+            format!("{before}expected a mapping of settings {rest}")
+                .trim_end()
+                .to_string()
+        }
+        None => message.to_string(),
+    };
+    let message = message.as_str();
     let problem = message
         .strip_prefix("invalid type: ")
         .or_else(|| message.strip_prefix("invalid value: "))
@@ -127,11 +138,18 @@ fn split_message(message: &str) -> (String, Option<String>) {
 /// Turns a serde message about the setting at `path` into an error with a hint.
 pub(super) fn schema_error(path: &str, message: &str) -> Error {
     let (problem, hint) = split_message(message);
-    let hint = hint.unwrap_or_else(|| {
-        format!(
+    let defaults = serde_json::to_value(Config::default()).expect("defaults serialize");
+    let section = lookup(&defaults, path).and_then(Value::as_object);
+    let hint = hint.unwrap_or_else(|| match section.and_then(|keys| keys.iter().next()) {
+        Some((key, value)) => format!(
+            "`{path}` is a section: put its settings on indented lines below it, e.g. \
+             `{path}:\\n  {key}: {}`; the README lists every setting",
+            display(value)
+        ),
+        None => format!(
             "write it like `{path}: {}`; the README lists every setting",
             example_for(path)
-        )
+        ),
     });
     Error::new(format!("`{path}`: {problem}")).hint(hint)
 }
@@ -151,6 +169,14 @@ fn example_for(path: &str) -> String {
         (None, "python") => ".venv/bin/python".into(),
         (None, "django.asgi") => "mysite.asgi:application".into(),
         (None, _) => "…".into(),
+    }
+}
+
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => "…".into(),
+        other => other.to_string(),
     }
 }
 

@@ -98,8 +98,12 @@ fn schema_problem(path: &str, message: &str) -> Error {
         return Error::new(format!("unknown key `{field}`{place}")).hint(hint);
     }
     if path == "." {
+        let found = message
+            .strip_prefix("invalid type: ")
+            .and_then(|rest| rest.split_once(", expected"))
+            .map_or(message, |(found, _)| found);
         return Error::new(format!(
-            "the top level must be a mapping of settings ({message})"
+            "the top level must be a mapping of settings, found {found}"
         ))
         .hint("start from the commented example in the README, e.g. `proxy:\\n  port: 8000`");
     }
@@ -184,6 +188,22 @@ mod tests {
         let (msg, _) = err("reflex:\n  backend_port: 0\n");
         assert!(
             msg.starts_with("`reflex.backend_port`: expected a port"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_section_that_is_not_a_mapping_says_so() {
+        let (msg, loc) = err("proxy: 5\n");
+        assert_eq!(loc, Some((1, 8)));
+        assert!(
+            msg.starts_with("`proxy`: expected a mapping of settings, found integer `5`"),
+            "{msg}"
+        );
+        assert!(msg.contains("hint: `proxy` is a section"), "{msg}");
+        let (msg, _) = err("- proxy\n");
+        assert!(
+            msg.starts_with("the top level must be a mapping of settings, found sequence"),
             "{msg}"
         );
     }

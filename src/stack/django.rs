@@ -42,21 +42,17 @@ impl Server {
     /// `auto` prefers uvicorn, then granian (which Reflex installs).
     pub fn resolve(setting: DjangoServer, report: &Report) -> Result<Server> {
         let has = |module: &str| report.package(module).is_some_and(|p| p.importable);
-        let missing = |name: &str| {
-            Error::new(format!(
-                "django.server is `{name}`, but {name} is not installed"
-            ))
-            .hint(format!(
-                "{} -m pip install {name}",
-                report.executable.display()
-            ))
+        // A server the settings name must be there; the error says where to install it.
+        let named = |name: &str, server: Server| {
+            report.require(name, name).map(|_| server).map_err(|e| {
+                let hint = e.hint_text().unwrap_or_default().to_string();
+                Error::new(format!("django.server is `{name}`, but {}", e.message())).hint(hint)
+            })
         };
         match setting {
             DjangoServer::Runserver => Ok(Server::Runserver),
-            DjangoServer::Uvicorn if has("uvicorn") => Ok(Server::Uvicorn),
-            DjangoServer::Uvicorn => Err(missing("uvicorn")),
-            DjangoServer::Granian if has("granian") => Ok(Server::Granian),
-            DjangoServer::Granian => Err(missing("granian")),
+            DjangoServer::Uvicorn => named("uvicorn", Server::Uvicorn),
+            DjangoServer::Granian => named("granian", Server::Granian),
             DjangoServer::Auto if has("uvicorn") => Ok(Server::Uvicorn),
             DjangoServer::Auto if has("granian") => Ok(Server::Granian),
             DjangoServer::Auto => Err(Error::new(

@@ -50,7 +50,13 @@ pub fn find(project: &Project, resolved: &Resolved) -> Result<Option<(Prefix, So
     let python = python::find(project, resolved)?;
     let report = probe::probe(&python, &project.root, &child_env::contract(resolved), true)?;
     let settings = report.django_settings(resolved).map_err(|e| {
-        e.hint("run `reflex-django doctor`, or set `prefixes.static` in reflex-django.yaml")
+        let hint = match e.hint_text() {
+            Some(first) => format!("{first}; or set `prefixes.static` in reflex-django.yaml"),
+            None => {
+                "run `reflex-django doctor`, or set `prefixes.static` in reflex-django.yaml".into()
+            }
+        };
+        e.hint(hint)
     })?;
     resolve(resolved, Some(settings))
 }

@@ -12,11 +12,13 @@
 //! `__pycache__/`), one with a `/` from the watched directory down
 //! (`templates/**/*.html`); an absolute path is that path and everything below it. An
 //! ignored directory ignores everything below it. `.gitignore` files are read from the
-//! watched trees and the directories above them up to the repository's root (without a
-//! repository, up to `/`), as git reads them; one that changes is read again.
+//! watched trees and, inside a git repository, the directories above them up to its
+//! root, as git reads them; one that changes is read again.
 //!
-//! Events are handled on a thread of their own, not on the async runtime: a new
-//! directory is walked and `.gitignore` files are read there.
+//! [`start`] walks the trees once, on the caller's thread, to report a path that does
+//! not exist or a full inotify table before the child runs. After that, events are
+//! handled on a thread of their own, not on the async runtime: a new directory is
+//! walked and `.gitignore` files are read there.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -148,6 +150,9 @@ struct Rules {
     /// The `.gitignore` files read so far, the deepest directory first (a deeper file
     /// overrides the ones above it).
     gitignores: Vec<Gitignore>,
+    /// Whether a watched tree is inside a git repository, whose `.gitignore` files
+    /// above it then count too.
+    in_repository: bool,
 }
 
 /// The watch's own patterns, compiled.
@@ -184,13 +189,19 @@ impl Rules {
                 bases: bases.clone(),
             }),
             gitignores: Vec::new(),
+            in_repository: false,
         };
-        // The `.gitignore` files above the watched trees; those inside are read as
-        // the trees are walked.
+        // The `.gitignore` files above the watched trees, up to the repository's root
+        // (outside a repository, none: a stray one higher up must not silence the
+        // project); those inside are read as the trees are walked.
         for base in &bases {
+            let Some(repository) = base.ancestors().find(|dir| dir.join(".git").exists()) else {
+                continue;
+            };
+            rules.in_repository = true;
             for dir in base.ancestors() {
                 rules.read_gitignore(dir);
-                if dir.join(".git").exists() {
+                if dir == repository {
                     break;
                 }
             }
@@ -232,7 +243,7 @@ impl Rules {
         let walk = WalkBuilder::new(root)
             .standard_filters(false)
             .git_ignore(true)
-            .parents(true)
+            .parents(self.in_repository)
             .require_git(false)
             .filter_entry(move |entry| !patterns.ignores(entry.path()))
             .build();
@@ -450,6 +461,34 @@ mod tests {
         );
         let w = rules(&django_watch(&outer.path().join("p")));
         assert!(w.counts(&outer.path().join("p/backend/views.py")));
+        // Outside any repository, only the project's own `.gitignore` files count.
+        let loose = tempfile::tempdir().unwrap();
+        tree(
+            loose.path(),
+            &["p/backend"],
+            &[
+                (
+                    ".gitignore",
+                    "*
+",
+                ),
+                (
+                    "p/.gitignore",
+                    "*.log
+",
+                ),
+            ],
+        );
+        let mut w = rules(&django_watch(&loose.path().join("p")));
+        assert_eq!(
+            sorted_below(
+                &loose.path().join("p"),
+                w.watchable(&loose.path().join("p"))
+            ),
+            ["", "backend"]
+        );
+        assert!(w.counts(&loose.path().join("p/backend/views.py")));
+        assert!(!w.counts(&loose.path().join("p/backend/debug.log")));
     }
 
     #[tokio::test]

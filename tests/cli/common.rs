@@ -61,6 +61,8 @@ impl Test {
             }
         }
         cmd.env("NO_COLOR", "1");
+        // A command that hangs fails its test instead of stalling the suite.
+        cmd.timeout(std::time::Duration::from_secs(300));
         Test {
             cmd,
             dir: dir.to_path_buf(),
@@ -128,7 +130,10 @@ impl Test {
     /// Runs the command and checks every expectation, showing all output when one
     /// is not met.
     pub fn run(mut self) -> Ran {
-        let out = self.cmd.output().expect("run reflex-django");
+        let out = self
+            .cmd
+            .output()
+            .expect("reflex-django ran (and ended within the test's 300 s)");
         let ran = Ran {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
