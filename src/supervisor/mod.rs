@@ -69,6 +69,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use tokio::runtime::RuntimeFlavor;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{broadcast, watch};
 use tokio::task::{JoinHandle, JoinSet};
@@ -251,7 +252,16 @@ impl Supervisor {
             return Err(Error::new(format!("two children are named {}", spec.name))
                 .hint("give each child its own name"));
         }
-        let handle = child::launch(spec, self.shared.clone())?;
+        // A child with a file watch walks the watched trees as it launches (directory
+        // reads): on a multi-threaded runtime, this worker hands its other tasks on first.
+        let shared = self.shared.clone();
+        let launch = move || child::launch(spec, shared);
+        let handle = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) if runtime.runtime_flavor() == RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(launch)
+            }
+            _ => launch(),
+        }?;
         children.push(handle.clone());
         Ok(handle)
     }

@@ -16,8 +16,9 @@
 //! root, as git reads them; one that changes is read again.
 //!
 //! [`start`] walks the trees once, on the caller's thread, to report a path that does
-//! not exist or a full inotify table before the child runs. After that, events are
-//! handled on a thread of their own, not on the async runtime: a new directory is
+//! not exist or a full inotify table before the child runs (the supervisor calls it
+//! outside the async runtime's scheduling, in `block_in_place`). After that, events
+//! are handled on a thread of their own, not on the async runtime: a new directory is
 //! walked and `.gitignore` files are read there.
 
 use std::path::{Path, PathBuf};
